@@ -1,0 +1,42 @@
+"""colorize: the package behind the open course on automatic image colorization.
+
+The method throughout is CIELAB: a network sees the lightness L of a photo, predicts the two
+colour channels ab, and L is kept from the input. Modules, one job each:
+
+``config`` profiles, paths, seeds · ``lab`` sRGB <-> Lab in TensorFlow · ``data`` datasets and
+tf.data · ``metrics`` scores · ``plots`` figure style and ``save_fig`` · ``reporting`` lesson
+set-up and the reports index.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from colorize import config, data, lab, metrics, plots, reporting  # noqa: E402
+from colorize.config import SEED, ColorizeError, get_profile, set_seed  # noqa: E402
+from colorize.plots import save_fig  # noqa: E402
+from colorize.reporting import record_summary, start_lesson  # noqa: E402
+
+
+def versions() -> dict[str, str]:
+    """Versions of what a lesson's numbers depend on (printed in every Setup)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version(), "colorize": __version__}
+    for package in ("tensorflow", "tensorflow-cpu", "keras", "numpy", "scikit-image", "pandas", "matplotlib"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def show_versions() -> None:
+    print("  ".join(f"{name} {number}" for name, number in versions().items()))
+
+
+__all__ = [
+    "SEED", "ColorizeError", "config", "data", "get_profile", "lab", "metrics", "plots", "record_summary",
+    "reporting", "save_fig", "set_seed", "show_versions", "start_lesson", "versions",
+]

@@ -1,0 +1,142 @@
+"""How good is a colorization? Scores on the 8-bit sRGB picture a user would actually see.
+
+Every score compares a prediction with the original photo at the photo's own resolution, with L
+kept from the input (only ab is predicted), after the Lab -> sRGB conversion and rounding to
+uint8. That makes scores of all models, and of the gray baseline, directly comparable.
+
+* PSNR and SSIM (scikit-image) on sRGB, data range 255.
+* ``mse_ab``: mean squared error of ab divided by 128, the number the seed decks reported.
+* Raw AuC (Zhang et al., 2016): the fraction of pixels whose ab error is within a threshold,
+  swept over 0..150 and the area under that curve normalised to [0, 1].
+* Colorfulness (Hasler & Süsstrunk, 2003) and its ratio to the true photo's: regression to the
+  mean shows up here as "shy", washed-out colour long before PSNR notices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+from tqdm.auto import tqdm
+
+from colorize import lab
+from colorize.data.images import fit_within, read_rgb
+
+#: Thresholds of the raw AuC, in ab units (Zhang et al. 2016 sweep 0..150).
+AUC_THRESHOLDS = np.arange(0, 151, dtype=np.float64)
+
+#: A colorizer maps L (float ``[H, W]`` in 0..100) to ab (float ``[H, W, 2]`` in Lab units).
+Colorizer = Callable[[np.ndarray], np.ndarray]
+
+
+def psnr(truth: np.ndarray, prediction: np.ndarray) -> float:
+    return float(peak_signal_noise_ratio(truth, prediction, data_range=255))
+
+
+def ssim(truth: np.ndarray, prediction: np.ndarray) -> float:
+    return float(structural_similarity(truth, prediction, channel_axis=-1, data_range=255))
+
+
+def colorfulness(rgb: np.ndarray) -> float:
+    """Hasler & Süsstrunk's colourfulness M of a uint8 sRGB image (0 for gray; ~30-60 for photos)."""
+    r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
+    rg, yb = r - g, 0.5 * (r + g) - b
+    spread = np.hypot(rg.std(), yb.std())
+    mean = np.hypot(rg.mean(), yb.mean())
+    return float(spread + 0.3 * mean)
+
+
+def ab_errors(truth_lab: np.ndarray, prediction_lab: np.ndarray) -> np.ndarray:
+    """Per-pixel Euclidean distance in the ab plane."""
+    return np.linalg.norm(np.asarray(truth_lab)[..., 1:] - np.asarray(prediction_lab)[..., 1:], axis=-1)
+
+
+def cumulative_ab_accuracy(errors: np.ndarray, thresholds: np.ndarray = AUC_THRESHOLDS) -> np.ndarray:
+    """Fraction of pixels with ab error <= t, for every threshold t (the curve under the AuC)."""
+    sorted_errors = np.sort(np.ravel(errors))
+    return np.searchsorted(sorted_errors, thresholds, side="right") / sorted_errors.size
+
+
+def raw_auc(errors: np.ndarray, thresholds: np.ndarray = AUC_THRESHOLDS) -> float:
+    """Area under :func:`cumulative_ab_accuracy`, normalised so a perfect prediction scores 1."""
+    curve = cumulative_ab_accuracy(errors, thresholds)
+    return float(np.trapezoid(curve, thresholds) / (thresholds[-1] - thresholds[0]))
+
+
+def mse_ab(truth_lab: np.ndarray, prediction_lab: np.ndarray, scale: float = lab.SEED_AB_SCALE) -> float:
+    """Mean squared error of ab / 128, the seeds' training-loss figure."""
+    diff = (np.asarray(truth_lab)[..., 1:] - np.asarray(prediction_lab)[..., 1:]) / scale
+    return float(np.mean(diff ** 2))
+
+
+def score_image(truth_rgb: np.ndarray, prediction_rgb: np.ndarray) -> tuple[dict, np.ndarray]:
+    """All scores of one uint8 prediction against its uint8 truth, plus its AuC curve."""
+    truth_lab = np.asarray(lab.rgb_to_lab(truth_rgb))
+    prediction_lab = np.asarray(lab.rgb_to_lab(prediction_rgb))
+    errors = ab_errors(truth_lab, prediction_lab)
+    truth_colorfulness = colorfulness(truth_rgb)
+    predicted_colorfulness = colorfulness(prediction_rgb)
+    scores = {
+        "psnr": psnr(truth_rgb, prediction_rgb),
+        "ssim": ssim(truth_rgb, prediction_rgb),
+        "mse_ab": mse_ab(truth_lab, prediction_lab),
+        "auc": raw_auc(errors),
+        "colorfulness": predicted_colorfulness,
+        "colorfulness_truth": truth_colorfulness,
+        "colorfulness_ratio": predicted_colorfulness / truth_colorfulness if truth_colorfulness > 0 else np.nan,
+    }
+    return scores, cumulative_ab_accuracy(errors)
+
+
+def colorize_rgb(colorizer: Colorizer, rgb: np.ndarray) -> np.ndarray:
+    """Run a colorizer on a photo's own L and return the uint8 picture a user would see."""
+    photo_lab = np.asarray(lab.rgb_to_lab(rgb), dtype=np.float32)
+    lightness = photo_lab[..., 0]
+    ab = np.asarray(colorizer(lightness), dtype=np.float32)
+    if ab.shape != lightness.shape + (2,):
+        raise ValueError(f"a colorizer must return ab of shape {lightness.shape + (2,)}, got {ab.shape}")
+    return lab.lab_to_uint8(np.concatenate([lightness[..., None], ab], axis=-1))
+
+
+def gray_colorizer(lightness: np.ndarray) -> np.ndarray:
+    """The floor every model must beat: predict no colour at all (ab = 0)."""
+    return np.zeros(lightness.shape + (2,), dtype=np.float32)
+
+
+def score_colorizer(
+    colorizer: Colorizer,
+    photos: Iterable[Path],
+    max_side: int | None = None,
+    return_curves: bool = False,
+    progress: bool = True,
+    name: str = "",
+):
+    """Score a colorizer on photo files: one row per photo (and their AuC curves if asked).
+
+    ``max_side=None`` scores at full resolution (the course's reference); a number downsizes
+    first (quick profiles only).
+    """
+    rows, curves = [], []
+    photos = list(photos)
+    for path in tqdm(photos, desc=f"scoring {name}".strip(), disable=not progress):
+        truth = fit_within(read_rgb(path), max_side)
+        scores, curve = score_image(truth, colorize_rgb(colorizer, truth))
+        rows.append({"photo": Path(path).name, "height": truth.shape[0], "width": truth.shape[1], **scores})
+        curves.append(curve)
+    table = pd.DataFrame(rows)
+    return (table, np.stack(curves)) if return_curves else table
+
+
+SUMMARY_COLUMNS = ["psnr", "ssim", "mse_ab", "auc", "colorfulness", "colorfulness_ratio"]
+
+
+def summarize(table: pd.DataFrame, name: str = "") -> pd.Series:
+    """Mean of each score over photos; colorfulness ratio as mean prediction over mean truth."""
+    summary = table[["psnr", "ssim", "mse_ab", "auc", "colorfulness"]].mean()
+    summary["colorfulness_ratio"] = table["colorfulness"].mean() / table["colorfulness_truth"].mean()
+    summary["photos"] = len(table)
+    summary.name = name or None
+    return summary

@@ -1,0 +1,161 @@
+"""What every lesson does first and last: set up, say which data it used, leave a summary line.
+
+``reports/index.html`` and ``reports/README.md`` are built from the executed notebooks in
+``reports/`` and the summary each lesson recorded (``python -m colorize.reporting``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from colorize import config, plots
+from colorize.data.sources import Dataset, load_dataset
+
+SUMMARY_FILE = "summary.json"
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """What a lesson's Setup hands to the rest of the notebook."""
+
+    name: str
+    profile: config.Profile
+    dataset: Dataset
+    seed: int
+
+
+def _say(markdown: str) -> None:
+    """Markdown in a notebook (so it renders in the report), plain text elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+
+        if get_ipython() is not None:
+            display(Markdown(markdown))
+            return
+    except ImportError:
+        pass
+    print(markdown)
+
+
+def start_lesson(name: str, profile: str = "full", dataset: str = "auto", data_dir: str | None = None,
+                 seed: int = config.SEED, **profile_overrides) -> Lesson:
+    """Seed everything, set the figure style and folder, load the dataset and say which it is."""
+    config.set_seed(seed)
+    plots.use_style()
+    plots.set_notebook(name)
+    chosen = config.get_profile(profile, **profile_overrides)
+    data = load_dataset(dataset, data_dir=data_dir or None, profile=chosen)
+    _say(f"**{data.describe()}**  \nProfile `{chosen.name}`: {chosen.description}. Seed {seed}.")
+    _write_summary(name, {"dataset": data.describe(), "profile": chosen.name})
+    return Lesson(name, chosen, data, seed)
+
+
+def _summary_path(notebook: str) -> Path:
+    return plots.figure_dir(notebook) / SUMMARY_FILE
+
+
+def _write_summary(notebook: str, fields: dict) -> None:
+    path = _summary_path(notebook)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    current = json.loads(path.read_text()) if path.is_file() else {}
+    current.update(fields)
+    path.write_text(json.dumps(current, indent=2))
+
+
+def set_key_figure(notebook: str, figure: Path) -> None:
+    _write_summary(notebook, {"key_figure": Path(figure).name})
+
+
+def record_summary(line: str, notebook: str | None = None) -> None:
+    """The one line the reports index shows for this lesson (a measured result, not a promise)."""
+    _write_summary(notebook or plots._current["notebook"], {"summary": line})
+    _say(f"**Summary:** {line}")
+
+
+# --- the index -------------------------------------------------------------------------------
+
+def _title_of(notebook: dict) -> str:
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            for line in "".join(cell.get("source", "")).splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return ""
+
+
+def _failed(notebook: dict) -> bool:
+    return any(output.get("output_type") == "error"
+               for cell in notebook.get("cells", []) for output in cell.get("outputs", []))
+
+
+def lesson_entries(reports: Path | None = None) -> list[dict]:
+    """One entry per executed notebook ``reports/NN_*.ipynb``: title, summary, key figure, status."""
+    reports = reports or config.reports_dir()
+    entries = []
+    for path in sorted(reports.glob("[0-9][0-9]_*.ipynb")):
+        notebook = json.loads(path.read_text())
+        summary_file = reports / "figures" / path.stem / SUMMARY_FILE
+        summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
+        figure = summary.get("key_figure")
+        entries.append({
+            "notebook": path.name,
+            "stem": path.stem,
+            "title": _title_of(notebook) or path.stem,
+            "summary": summary.get("summary", "(no summary recorded: the lesson did not finish)"),
+            "dataset": summary.get("dataset", ""),
+            "figure": f"figures/{path.stem}/{figure}" if figure else None,
+            "failed": _failed(notebook),
+        })
+    return entries
+
+
+def build_index(reports: Path | None = None) -> tuple[Path, Path]:
+    """Write ``reports/index.html`` (local, links the HTML reports) and ``reports/README.md``
+    (for browsing the committed notebooks online)."""
+    reports = reports or config.reports_dir()
+    entries = lesson_entries(reports)
+    md = ["# Course reports", "",
+          "Executed copies of every lesson, produced by `make all`. Each links to its notebook; "
+          "figures live in `figures/<lesson>/`.", ""]
+    cards = []
+    for entry in entries:
+        status = " — **FAILED: see the error in the notebook**" if entry["failed"] else ""
+        md += [f"## [{entry['title']}]({entry['notebook']}){status}", "", entry["summary"], "",
+               f"*{entry['dataset']}*", ""]
+        if entry["figure"]:
+            md += [f"![{entry['title']}]({entry['figure']})", ""]
+        figure_html = f'<img src="{html.escape(entry["figure"])}" alt="key figure">' if entry["figure"] else ""
+        cards.append(
+            f'<section class="{"failed" if entry["failed"] else ""}"><h2><a href="{entry["stem"]}.html">'
+            f'{html.escape(entry["title"])}</a>{" — FAILED" if entry["failed"] else ""}</h2>'
+            f'<p>{html.escape(entry["summary"])}</p><p class="data">{html.escape(entry["dataset"])}</p>'
+            f"{figure_html}</section>"
+        )
+    readme = reports / "README.md"
+    readme.write_text("\n".join(md))
+    page = reports / "index.html"
+    page.write_text(
+        "<!doctype html><meta charset='utf-8'><title>Colorization course reports</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+        "section{border-bottom:1px solid #ddd;padding:1rem 0}img{max-width:100%}"
+        ".data{color:#666;font-size:.9em}.failed h2{color:#b00}</style>"
+        "<h1>Colorization course reports</h1>" + "".join(cards)
+    )
+    return page, readme
+
+
+def main(argv: list[str] | None = None) -> int:
+    page, readme = build_index()
+    entries = lesson_entries()
+    print(f"Wrote {page} and {readme}: {len(entries)} lesson(s), "
+          f"{sum(e['failed'] for e in entries)} failed.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
