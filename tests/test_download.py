@@ -57,7 +57,7 @@ def _make_archive(path: Path, files: dict[str, bytes], links: dict[str, str] | N
 
 def _bsds_files() -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    for i, (split, names) in enumerate((s, n) for s, n in PHOTOS.items()):
+    for i, (split, names) in enumerate(PHOTOS.items()):
         for j, name in enumerate(names):
             files[f"{ARCHIVE_IMAGES}/{split}/{name}"] = _jpeg_bytes(10 * i + j)
     for name in DECOYS:

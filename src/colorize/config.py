@@ -22,6 +22,7 @@ SEED = 42
 FORCE_PROFILE_ENV = "COLORIZE_FORCE_PROFILE"
 DATA_DIR_ENV = "COLORIZE_DATA_DIR"
 HOME_ENV = "COLORIZE_HOME"
+REPORTS_DIR_ENV = "COLORIZE_REPORTS_DIR"
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,9 @@ def data_dir() -> Path:
 
 
 def reports_dir() -> Path:
+    """Where reports and figures go: ``$COLORIZE_REPORTS_DIR`` (tests), else ``reports/``."""
+    if os.environ.get(REPORTS_DIR_ENV):
+        return Path(os.environ[REPORTS_DIR_ENV]).expanduser().resolve()
     return project_root() / "reports"
 
 

@@ -206,7 +206,7 @@ def download_bsds500(
     if is_complete_copy(dest):
         _report(dest)
         return dest
-
+    _refuse_incomplete(dest)
 
     cache = Path(cache_dir) if cache_dir is not None else dest.parent / "downloads"
     archive = _fetch_archive(url, known_hash, cache, progress, timeout)

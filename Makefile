@@ -1,0 +1,92 @@
+# The course in two commands:  make all  (set-up, data, every lesson, reports)  and  make test.
+# Knobs: make all PROFILE=smoke|full DATASET=auto|sample|bsds500|folder:PATH DATA_DIR=path/to/bsds500
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PROFILE  ?= full
+DATASET  ?= auto
+DATA_DIR ?=
+
+VENV      := .venv
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+REPORTS   := $(patsubst notebooks/%,reports/%,$(NOTEBOOKS))
+DEPS_CHECK := import colorize, tensorflow, keras, skimage, sklearn, pandas, pooch, papermill, nbval, nbconvert, ipykernel
+
+# Which Python: an existing .venv, else the running interpreter if it already has everything
+# (e.g. the conda environment of environment.yml), else a .venv created once below.
+SYSTEM_PYTHON := $(shell command -v python3 || command -v python)
+ifneq ($(wildcard $(VENV)/bin/python),)
+  PY := $(VENV)/bin/python
+else ifeq ($(shell $(SYSTEM_PYTHON) -c "$(DEPS_CHECK)" >/dev/null 2>&1 && echo ok),ok)
+  PY := $(SYSTEM_PYTHON)
+else
+  PY := $(VENV)/bin/python
+endif
+# Recipes find jupyter, papermill and the kernel in the same environment as $(PY).
+export PATH := $(abspath $(dir $(PY))):$(PATH)
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONWARNINGS ?= ignore::DeprecationWarning
+
+.PHONY: help setup data notebooks reports all test unit-test notebook-test lab clean
+help:
+	@echo "make all    set up if needed, get data, run every lesson, write reports/  (PROFILE=$(PROFILE) DATASET=$(DATASET))"
+	@echo "make test   set up if needed, unit tests + every notebook under the smoke profile (nbval)"
+	@echo "make lab    open the lessons in JupyterLab"
+	@echo "make clean  remove built HTML reports and caches (keeps data/, models/ and reports/*.ipynb)"
+
+setup: $(PY)
+$(VENV)/bin/python:
+	@echo "Creating $(VENV) and installing the course (once; several minutes for TensorFlow)..."
+	$(SYSTEM_PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e ".[dev]"
+	@touch $(VENV)/.installed
+# Reinstall when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+ifeq ($(PY),$(VENV)/bin/python)
+setup: $(VENV)/.installed
+endif
+
+data: setup
+	$(PY) -m colorize.data "$(DATASET)" --data-dir "$(DATA_DIR)" --profile "$(PROFILE)"
+
+# Every lesson through papermill. A failing cell stops make with an error, and the executed
+# notebook stays in reports/ (and as HTML) with the error visible.
+notebooks: data
+	@for notebook in $(NOTEBOOKS); do \
+	  report=reports/$$(basename $$notebook); \
+	  echo "== $$notebook -> $$report"; \
+	  $(PY) -m papermill "$$notebook" "$$report" --progress-bar \
+	    -r PROFILE "$(PROFILE)" -r DATASET "$(DATASET)" -r DATA_DIR "$(DATA_DIR)"; status=$$?; \
+	  $(PY) -m jupyter nbconvert --to html --log-level WARN "$$report"; \
+	  if [ $$status -ne 0 ]; then echo "FAILED: $$notebook (see $$report)"; exit $$status; fi; \
+	done
+
+reports: setup
+	$(PY) -m colorize.reporting
+
+all: notebooks reports
+	@echo "Open reports/index.html (or reports/README.md) to read the course."
+
+test: unit-test notebook-test
+
+unit-test: setup
+	$(PY) -m pytest tests -q
+
+# nbval cannot pass papermill parameters: the smoke profile is forced through the environment,
+# and figures go to a scratch folder so the committed reference figures are never overwritten.
+notebook-test: setup
+	scratch=$$(mktemp -d) && COLORIZE_FORCE_PROFILE=smoke COLORIZE_REPORTS_DIR=$$scratch \
+	  $(PY) -m pytest --nbval-lax --nbval-current-env -q -p no:cacheprovider notebooks/; \
+	  status=$$?; rm -rf $$scratch; exit $$status
+
+lab: setup
+	$(PY) -m jupyter lab notebooks/
+
+clean:
+	rm -f reports/*.html
+	rm -rf .pytest_cache src/*.egg-info
+	find . -name __pycache__ -type d -prune -not -path "./$(VENV)/*" -exec rm -rf {} +
