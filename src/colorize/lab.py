@@ -165,3 +165,28 @@ def in_srgb_gamut(lab, tolerance: float = 1e-6) -> tf.Tensor:
     # skimage clips negative Z silently; such colours are outside every gamut.
     z_ok = (lab[..., 0] + 16.0) / 116.0 - lab[..., 2] / 200.0 >= 0.0
     return tf.reduce_all(inside, axis=-1) & z_ok
+
+
+def all_8bit_colors(step: int = 1) -> np.ndarray:
+    """Every 8-bit sRGB colour (``step=1``: all 16,777,216), or every ``step``-th level per channel."""
+    levels = np.arange(0, 256, step, dtype=np.uint8)
+    if levels[-1] != 255:
+        levels = np.append(levels, np.uint8(255))
+    r, g, b = np.meshgrid(levels, levels, levels, indexing="ij")
+    return np.stack([r, g, b], axis=-1).reshape(-1, 3)
+
+
+def roundtrip_8bit(step: int = 1) -> dict:
+    """uint8 sRGB -> Lab -> uint8 sRGB over the 8-bit cube: how many colours change, and by how much."""
+    colors = all_8bit_colors(step)
+    back = lab_to_uint8(rgb_to_lab(colors))
+    difference = np.abs(back.astype(np.int16) - colors.astype(np.int16))
+    lab_values = np.asarray(rgb_to_lab(colors))
+    return {
+        "colours": len(colors),
+        "max_error_levels": int(difference.max()),
+        "share_changed": float((difference > 0).any(axis=-1).mean()),
+        "L_range": (float(lab_values[:, 0].min()), float(lab_values[:, 0].max())),
+        "a_range": (float(lab_values[:, 1].min()), float(lab_values[:, 1].max())),
+        "b_range": (float(lab_values[:, 2].min()), float(lab_values[:, 2].max())),
+    }

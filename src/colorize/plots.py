@@ -139,3 +139,48 @@ def bar_table(ax: plt.Axes, labels: Sequence[str], values: Sequence[float], titl
         ax.text(value, position, f" {value:.3g}", va="center", fontsize=9)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
+
+
+def channel_panels(rgb: np.ndarray, title: str = "") -> plt.Figure:
+    """A photo split into R, G, B (top row) and L, a, b (bottom row), each with its own scale."""
+    photo_lab = np.asarray(lab.rgb_to_lab(rgb))
+    fig, axes = plt.subplots(2, 4, figsize=(13, 5.6))
+    axes[0, 0].imshow(rgb)
+    axes[0, 0].set_title("photo (sRGB)")
+    for i, (name, cmap) in enumerate((("R", "Reds_r"), ("G", "Greens_r"), ("B", "Blues_r"))):
+        shown = axes[0, i + 1].imshow(rgb[..., i], cmap=cmap, vmin=0, vmax=255)
+        axes[0, i + 1].set_title(f"{name} channel (0-255)")
+        fig.colorbar(shown, ax=axes[0, i + 1], shrink=0.7)
+    axes[1, 0].imshow(lab.lab_to_uint8(np.concatenate([photo_lab[..., :1], np.zeros_like(photo_lab[..., 1:])], -1)))
+    axes[1, 0].set_title("what the network sees: L only")
+    panels = (("L: lightness (0-100)", "gray", 0, 100), ("a: green − / red + (Lab units)", "PiYG_r", -60, 60),
+              ("b: blue − / yellow + (Lab units)", "coolwarm", -60, 60))
+    for i, (name, cmap, low, high) in enumerate(panels):
+        shown = axes[1, i + 1].imshow(photo_lab[..., i], cmap=cmap, vmin=low, vmax=high)
+        axes[1, i + 1].set_title(name)
+        fig.colorbar(shown, ax=axes[1, i + 1], shrink=0.7)
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.suptitle(title or "The same photo in RGB (top) and CIELAB (bottom)", fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def auc_curves(curves: dict[str, np.ndarray], thresholds: np.ndarray | None = None, title: str = "") -> plt.Figure:
+    """Cumulative ab accuracy (share of pixels within a threshold) per model: higher is better."""
+    from colorize.metrics import AUC_THRESHOLDS
+
+    thresholds = AUC_THRESHOLDS if thresholds is None else thresholds
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for name, curve in curves.items():
+        curve = np.asarray(curve)
+        mean_curve = curve.mean(axis=0) if curve.ndim == 2 else curve
+        area = np.trapezoid(mean_curve, thresholds) / (thresholds[-1] - thresholds[0])
+        ax.plot(thresholds, mean_curve, label=f"{name} (AuC {area:.3f})")
+    ax.set_xlabel("threshold on ab error (Lab units)")
+    ax.set_ylabel("share of pixels within threshold")
+    ax.set_ylim(0, 1.01)
+    ax.set_title(title or "Cumulative ab accuracy (area under it = raw AuC)")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
