@@ -131,3 +131,28 @@ def set_seed(seed: int = SEED) -> int:
     except Exception:  # older TensorFlow builds lack it; results are then only nearly equal
         pass
     return seed
+
+
+def progress(iterable=None, **kwargs):
+    """A tqdm progress bar that stays readable in executed reports.
+
+    In a terminal or a notebook with widgets it is the usual live bar; in a kernel without
+    widgets (papermill, nbval) every redraw would become a line of the saved report, so it
+    redraws at most every 20 s there.
+    """
+    from tqdm.auto import tqdm as auto_tqdm
+    from tqdm.std import tqdm as plain_tqdm
+
+    try:
+        from IPython import get_ipython
+
+        in_kernel = get_ipython() is not None and "IPKernelApp" in get_ipython().config
+    except ImportError:
+        in_kernel = False
+    if in_kernel:
+        try:
+            import ipywidgets  # noqa: F401
+        except ImportError:
+            kwargs.setdefault("mininterval", 20.0)
+            return plain_tqdm(iterable, **kwargs)
+    return auto_tqdm(iterable, **kwargs)

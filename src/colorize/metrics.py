@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
-from tqdm.auto import tqdm
+import tensorflow as tf
 
 from colorize import lab
+from colorize.config import progress as progress_bar
 from colorize.data.images import fit_within, read_rgb
 
 #: Thresholds of the raw AuC, in ab units (Zhang et al. 2016 sweep 0..150).
@@ -72,10 +73,19 @@ def mse_ab(truth_lab: np.ndarray, prediction_lab: np.ndarray, scale: float = lab
     return float(np.mean(diff ** 2))
 
 
-def score_image(truth_rgb: np.ndarray, prediction_rgb: np.ndarray) -> tuple[dict, np.ndarray]:
+# Compiled once for any image size: scoring converts hundreds of full-resolution photos.
+_rgb_to_lab = tf.function(lab.rgb_to_lab, reduce_retracing=True)
+
+
+def _lab_of(rgb: np.ndarray) -> np.ndarray:
+    return np.asarray(_rgb_to_lab(tf.convert_to_tensor(rgb)))
+
+
+def score_image(truth_rgb: np.ndarray, prediction_rgb: np.ndarray,
+                truth_lab: np.ndarray | None = None) -> tuple[dict, np.ndarray]:
     """All scores of one uint8 prediction against its uint8 truth, plus its AuC curve."""
-    truth_lab = np.asarray(lab.rgb_to_lab(truth_rgb))
-    prediction_lab = np.asarray(lab.rgb_to_lab(prediction_rgb))
+    truth_lab = _lab_of(truth_rgb) if truth_lab is None else truth_lab
+    prediction_lab = _lab_of(prediction_rgb)
     errors = ab_errors(truth_lab, prediction_lab)
     truth_colorfulness = colorfulness(truth_rgb)
     predicted_colorfulness = colorfulness(prediction_rgb)
@@ -91,9 +101,9 @@ def score_image(truth_rgb: np.ndarray, prediction_rgb: np.ndarray) -> tuple[dict
     return scores, cumulative_ab_accuracy(errors)
 
 
-def colorize_rgb(colorizer: Colorizer, rgb: np.ndarray) -> np.ndarray:
+def colorize_rgb(colorizer: Colorizer, rgb: np.ndarray, photo_lab: np.ndarray | None = None) -> np.ndarray:
     """Run a colorizer on a photo's own L and return the uint8 picture a user would see."""
-    photo_lab = np.asarray(lab.rgb_to_lab(rgb), dtype=np.float32)
+    photo_lab = np.asarray(_lab_of(rgb) if photo_lab is None else photo_lab, dtype=np.float32)
     lightness = photo_lab[..., 0]
     ab = np.asarray(colorizer(lightness), dtype=np.float32)
     if ab.shape != lightness.shape + (2,):
@@ -121,9 +131,10 @@ def score_colorizer(
     """
     rows, curves = [], []
     photos = list(photos)
-    for path in tqdm(photos, desc=f"scoring {name}".strip(), disable=not progress):
+    for path in progress_bar(photos, desc=f"scoring {name}".strip(), disable=not progress):
         truth = fit_within(read_rgb(path), max_side)
-        scores, curve = score_image(truth, colorize_rgb(colorizer, truth))
+        truth_lab = _lab_of(truth)
+        scores, curve = score_image(truth, colorize_rgb(colorizer, truth, truth_lab), truth_lab)
         rows.append({"photo": Path(path).name, "height": truth.shape[0], "width": truth.shape[1], **scores})
         curves.append(curve)
     table = pd.DataFrame(rows)

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
-
 from colorize import config
 from colorize.config import ColorizeError
+from colorize.config import progress as progress_bar
 from colorize.data import download
 from colorize.data.images import UnreadableImage, fit_within, is_image_name, read_rgb
 
@@ -68,7 +67,7 @@ class Dataset:
 
         with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
             images = pool.map(read, paths)
-            return list(tqdm(images, total=len(paths), desc=f"{self.name} {split}", disable=not progress))
+            return list(progress_bar(images, total=len(paths), desc=f"{self.name} {split}", disable=not progress))
 
     def table(self):
         """A pandas table with one row per photo: split, file, size (for the data lesson)."""
@@ -212,7 +211,7 @@ def folder_dataset(root: str | Path, seed: int = config.SEED, progress: bool = T
     candidates = [p for folder in split_folders.values() for p in _image_files(folder)] if split_folders \
         else _image_files(root)
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        readable = list(tqdm(pool.map(_is_readable, candidates), total=len(candidates),
+        readable = list(progress_bar(pool.map(_is_readable, candidates), total=len(candidates),
                              desc=f"checking {root.name}", disable=not progress))
     good = [p for p, ok in zip(candidates, readable) if ok]
     skipped = tuple(p for p, ok in zip(candidates, readable) if not ok)
