@@ -123,10 +123,6 @@ def test_16bit_rgb_tiff(tmp_path):
     assert np.abs(rgb[1:].astype(int) - np.round(rgb16[1:] / 65535 * 255)).max() <= 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG in colorize.data.images: Pillow (>= 10) now opens 16-bit RGB TIFFs itself, in mode 'RGB' by keeping "
-    "the high byte, so the tifffile path and _to_8bit's full-range scaling are never used: uint16 1000 reads "
-    "as 3 instead of round(1000/65535*255) = 4 (the docstring promises 'by their full range, not by truncation')."))
 def test_16bit_rgb_tiff_scaled_by_full_range_not_truncated(tmp_path):
     rgb16 = np.linspace(0, 65535, 84).astype(np.uint16).reshape(4, 7, 3)
     rgb16[0, 0] = (1000, 1000, 1000)

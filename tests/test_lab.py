@@ -147,10 +147,6 @@ def test_in_srgb_gamut(cube):
     assert bool(lab.in_srgb_gamut(np.array([50.0, 0.0, 0.0])))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG in colorize.lab.in_srgb_gamut: its absolute tolerance 1e-6 is below float32 round-off, so the "
-    "float32 Lab of real sRGB colours (what rgb_to_lab returns for uint8 photos) is called out of gamut: "
-    "pure green (0, 255, 0) gives rgb[0] = -3.4e-6 and is reported False."))
 def test_in_srgb_gamut_true_for_float32_lab_of_the_cube_corners():
     corners = np.array(list(itertools.product((0, 255), repeat=3)), dtype=np.uint8)
     assert np.asarray(lab.in_srgb_gamut(lab.rgb_to_lab(corners))).all()

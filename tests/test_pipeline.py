@@ -154,3 +154,16 @@ def test_ab_scale_argument(photos):
                                          ab_scale=lab.SEED_AB_SCALE))[0][1]
     course = _batches(make_pipeline(photos[:2], crop_size=CROP, batch_size=2, training=False))[0][1]
     np.testing.assert_allclose(seeds_scale * lab.SEED_AB_SCALE, course * lab.AB_SCALE, atol=1e-3)
+
+
+def test_full_augmentation_changes_the_flipped_crops(photos):
+    """The seeds' rotation/zoom/shear really run: "full" differs from "flip" with the same seed."""
+    def run(augment):
+        return _batches(make_pipeline(photos, crop_size=CROP, batch_size=BATCH, training=True,
+                                      augment=augment, seed=7))
+
+    full, flip = run("full"), run("flip")
+    assert not _same(full, flip)
+    for l_batch, ab_batch in full:
+        assert l_batch.shape == (BATCH, CROP, CROP, 1) and ab_batch.shape == (BATCH, CROP, CROP, 2)
+        assert l_batch.min() >= -1.0 and l_batch.max() <= 1.0 and np.abs(ab_batch).max() <= 1.0

@@ -12,6 +12,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import os as _os
+
+# TensorFlow's C++ start-up chatter would bury the one-line messages the course prints.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 from colorize import config, data, lab, metrics, plots, reporting  # noqa: E402
 from colorize.config import SEED, ColorizeError, get_profile, set_seed  # noqa: E402
 from colorize.plots import save_fig  # noqa: E402

@@ -359,8 +359,8 @@ def seed_comparison(ours: str, counts: Mapping[str, int], resolution: str, conte
     content = OUR_CONTENT.get(ours, "your own photos") if content is None else content
     total = int(sum(counts.values()))
     split = "/".join(str(n) for n in counts.values()) + " (" + "/".join(counts) + ")"
-    rows = [*SEED_DATASETS, {"data set": f"{ours} (this course)", "images": total, "resolution": resolution,
-                             "content": content, "split": split, "used by": "this run"}]
+    rows = [*SEED_DATASETS, {"data set": ours, "images": total, "resolution": resolution,
+                             "content": content, "split": split, "used by": "this course"}]
     table = pd.DataFrame(rows)
     table["images"] = table["images"].astype("Int64")
     return table
@@ -396,6 +396,7 @@ def ab_density_figure(pixels: pd.DataFrame, title: str, gamut: tuple[np.ndarray,
     """Left: log-density of the pixels in the ab plane, with the sRGB gamut (dashed), the
     near-gray disc (cyan) and the mean ab (x). Right: the a and b histograms."""
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     from colorize import plots
 
@@ -403,6 +404,11 @@ def ab_density_figure(pixels: pd.DataFrame, title: str, gamut: tuple[np.ndarray,
     plots.ab_density(left, pixels[["a", "b"]].to_numpy(), "Pixel colours in the ab plane", limit=limit)
     _gamut_and_gray(left, gamut, near_gray)
     left.plot(pixels["a"].mean(), pixels["b"].mean(), "x", color="tab:cyan", ms=10, mew=2)
+    handles = [Line2D([], [], color="0.35", ls="--", label="sRGB gamut (some L)"),
+               Line2D([], [], color="tab:cyan", marker="o", ls="", mfc="none", ms=10,
+                      label=f"near gray (chroma < {near_gray:g})"),
+               Line2D([], [], color="tab:cyan", marker="x", ls="", ms=8, mew=2, label="mean ab")]
+    left.legend(handles=handles, loc="lower left", fontsize=8)
     left.set_xlabel("a (Lab units; green − / red +)")
     left.set_ylabel("b (Lab units; blue − / yellow +)")
     bins = np.linspace(-limit, limit, 111)
@@ -414,6 +420,14 @@ def ab_density_figure(pixels: pd.DataFrame, title: str, gamut: tuple[np.ndarray,
     right.set_ylabel("pixels per 2-unit bin (%, log scale)")
     right.set_title("The a and b channels separately")
     right.legend()
+    _, _, swatch = mean_colour(pixels)
+    inset = right.inset_axes([0.03, 0.6, 0.2, 0.27])
+    inset.imshow(np.broadcast_to(swatch, (8, 12, 3)))
+    inset.set_xticks([])
+    inset.set_yticks([])
+    inset.set_title("mean ab at L = 50", fontsize=8, fontweight="normal")
+    for spine in inset.spines.values():
+        spine.set_visible(True)
     fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
     return fig
@@ -488,7 +502,7 @@ def twins_figure(images: Sequence[np.ndarray], twins: pd.DataFrame, names: Seque
     from matplotlib.patches import Rectangle
 
     rows = max(len(twins), 1)
-    fig, axes = plt.subplots(rows, 6, figsize=(15, 2.6 * rows), squeeze=False,
+    fig, axes = plt.subplots(rows, 6, figsize=(15, 2.6 * rows + 0.7), squeeze=False,
                              gridspec_kw={"width_ratios": [1, 1, 1, 1, 1.5, 1.5]})
     headers = ["patch A: L only", "patch B: L only", "patch A: colour", "patch B: colour", "photo A", "photo B"]
     for ax in axes.flat:
@@ -501,13 +515,13 @@ def twins_figure(images: Sequence[np.ndarray], twins: pd.DataFrame, names: Seque
             ax.imshow(shown)
         for ax, (p, t, l, s) in zip(axes[r, 4:], pair):
             ax.add_patch(Rectangle((l, t), s, s, fill=False, color="yellow", lw=2))
-            ax.set_title(names[p] if names is not None else f"photo {p}", fontsize=8, fontweight="normal")
-        axes[r, 0].set_title(f"L differs by {row.l_rms:.1f} (RMS)", fontsize=9, fontweight="normal")
-        axes[r, 2].set_title(f"ab {row.ab_a[0]:+.0f}, {row.ab_a[1]:+.0f}", fontsize=9, fontweight="normal")
-        axes[r, 3].set_title(f"ab {row.ab_b[0]:+.0f}, {row.ab_b[1]:+.0f}  (Δab {row.ab_distance:.0f})",
-                             fontsize=9, fontweight="normal")
-    for ax, header in zip(axes[0], headers):
-        ax.text(0.5, 1.22, header, transform=ax.transAxes, ha="center", fontsize=10, fontweight="bold")
-    fig.suptitle("Same lightness pattern, different colour: patch pairs found by search", fontweight="bold", y=1.02)
+        details = [f"L differs by {row.l_rms:.1f} (RMS)", "",
+                   f"ab {round(row.ab_a[0]):+d}, {round(row.ab_a[1]):+d}",
+                   f"ab {round(row.ab_b[0]):+d}, {round(row.ab_b[1]):+d}  (Δab {row.ab_distance:.0f})",
+                   *[names[p] if names is not None else f"photo {p}" for p, *_ in pair]]
+        for ax, header, detail in zip(axes[r], headers, details):
+            title = f"{header}\n{detail}" if r == 0 else detail
+            ax.set_title(title, fontsize=9, fontweight="normal")
+    fig.suptitle("Same lightness pattern, different colour: patch pairs found by search", fontweight="bold")
     fig.tight_layout()
     return fig

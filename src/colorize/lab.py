@@ -157,11 +157,14 @@ def gray_from_rgb(rgb) -> tf.Tensor:
     return lab_to_rgb(tf.concat([lab[..., :1], tf.zeros_like(lab[..., 1:])], axis=-1))
 
 
-def in_srgb_gamut(lab, tolerance: float = 1e-6) -> tf.Tensor:
-    """True where a Lab colour maps to an sRGB colour without clipping."""
+def in_srgb_gamut(lab, tolerance: float = 1e-4) -> tf.Tensor:
+    """True where a Lab colour maps to an sRGB colour without clipping.
+
+    The tolerance (1/40 of an 8-bit level) absorbs float32 round-off: the float32 Lab of pure
+    green comes back 3e-6 below zero."""
+    lab = tf.cast(tf.convert_to_tensor(lab), tf.float64)
     rgb = lab_to_rgb(lab, clip=False)
     inside = (rgb >= -tolerance) & (rgb <= 1.0 + tolerance)
-    lab = tf.convert_to_tensor(lab)
     # skimage clips negative Z silently; such colours are outside every gamut.
     z_ok = (lab[..., 0] + 16.0) / 116.0 - lab[..., 2] / 200.0 >= 0.0
     return tf.reduce_all(inside, axis=-1) & z_ok

@@ -72,6 +72,14 @@ def _read_with_tifffile(path: Path) -> np.ndarray:
     return _to_8bit(array[..., :3])
 
 
+def _is_16bit_colour_tiff(image: Image.Image) -> bool:
+    """Pillow opens 16-bit colour TIFFs by keeping only the high byte; tifffile scales properly."""
+    if image.format != "TIFF" or image.mode not in ("RGB", "RGBA"):
+        return False
+    bits = getattr(image, "tag_v2", {}).get(258, (8,))
+    return max(bits if isinstance(bits, tuple) else (bits,)) > 8
+
+
 def read_image(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     """Read ``path`` as (uint8 RGB ``[H, W, 3]``, uint8 alpha ``[H, W]`` or None).
 
@@ -83,6 +91,8 @@ def read_image(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
+                if _is_16bit_colour_tiff(image):
+                    return _read_with_tifffile(path), None
                 image.load()
                 image = ImageOps.exif_transpose(image)
                 rgb, alpha = _pillow_to_rgb(image)
