@@ -17,7 +17,7 @@ import os as _os
 # TensorFlow's C++ start-up chatter would bury the one-line messages the course prints.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from colorize import config, data, lab, metrics, plots, reporting  # noqa: E402
+from colorize import config, data, explore, lab, metrics, plots, reporting, resolution  # noqa: E402
 from colorize.config import SEED, ColorizeError, get_profile, set_seed  # noqa: E402
 from colorize.plots import save_fig  # noqa: E402
 from colorize.reporting import record_summary, start_lesson  # noqa: E402
@@ -42,6 +42,6 @@ def show_versions() -> None:
 
 
 __all__ = [
-    "SEED", "ColorizeError", "config", "data", "get_profile", "lab", "metrics", "plots", "record_summary",
-    "reporting", "save_fig", "set_seed", "show_versions", "start_lesson", "versions",
+    "SEED", "ColorizeError", "config", "data", "explore", "get_profile", "lab", "metrics", "plots", "record_summary",
+    "reporting", "resolution", "save_fig", "set_seed", "show_versions", "start_lesson", "versions",
 ]

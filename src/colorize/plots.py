@@ -124,8 +124,8 @@ def ab_density(ax: plt.Axes, ab: np.ndarray, title: str, limit: float = 110.0, b
     shown = np.log10(np.where(density > 0, density, np.nan))
     image = ax.imshow(shown.T, origin="lower", extent=(-limit, limit, -limit, limit), cmap="magma")
     ax.set_title(title)
-    ax.set_xlabel("a")
-    ax.set_ylabel("b")
+    ax.set_xlabel("a, green − / red + (Lab units)")
+    ax.set_ylabel("b, blue − / yellow + (Lab units)")
     ax.figure.colorbar(image, ax=ax, label="log10 fraction of pixels", shrink=0.8)
 
 
