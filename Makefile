@@ -66,7 +66,7 @@ notebooks: data
 	done
 
 reports: setup
-	$(PY) -m colorize.reporting
+	$(PY) -c "from colorize.reporting import main; main()"
 
 all: notebooks reports
 	@echo "Open reports/index.html (or reports/README.md) to read the course."
