@@ -151,7 +151,7 @@ def channel_panels(rgb: np.ndarray, title: str = "") -> plt.Figure:
         shown = axes[0, i + 1].imshow(rgb[..., i], cmap=cmap, vmin=0, vmax=255)
         axes[0, i + 1].set_title(f"{name} channel (0-255)")
         fig.colorbar(shown, ax=axes[0, i + 1], shrink=0.7)
-    axes[1, 0].imshow(lab.lab_to_uint8(np.concatenate([photo_lab[..., :1], np.zeros_like(photo_lab[..., 1:])], -1)))
+    axes[1, 0].imshow(np.asarray(lab.gray_from_rgb(rgb)))
     axes[1, 0].set_title("what the network sees: L only")
     panels = (("L: lightness (0-100)", "gray", 0, 100), ("a: green − / red + (Lab units)", "PiYG_r", -60, 60),
               ("b: blue − / yellow + (Lab units)", "coolwarm", -60, 60))
