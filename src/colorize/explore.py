@@ -409,8 +409,6 @@ def ab_density_figure(pixels: pd.DataFrame, title: str, gamut: tuple[np.ndarray,
                       label=f"near gray (chroma < {near_gray:g})"),
                Line2D([], [], color="tab:cyan", marker="x", ls="", ms=8, mew=2, label="mean ab")]
     left.legend(handles=handles, loc="lower left", fontsize=8)
-    left.set_xlabel("a (Lab units; green − / red +)")
-    left.set_ylabel("b (Lab units; blue − / yellow +)")
     bins = np.linspace(-limit, limit, 111)
     for channel, colour in (("a", "tab:red"), ("b", "tab:blue")):
         weights = np.full(len(pixels), 100.0 / max(len(pixels), 1))
