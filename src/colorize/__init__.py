@@ -17,6 +17,33 @@ import os as _os
 # TensorFlow's C++ start-up chatter would bury the one-line messages the course prints.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up lines hidden (TF 2.21's oneDNN notice is printed
+    before TF_CPP_MIN_LOG_LEVEL is read); if the import fails, what it printed is shown."""
+    import sys
+    import tempfile
+
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = _os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        _os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        except BaseException:
+            _os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            _os.dup2(saved, 2)
+            _os.close(saved)
+
+
+_import_tensorflow_quietly()
+
 from colorize import config, data, explore, lab, metrics, plots, reporting, resolution  # noqa: E402
 from colorize.config import SEED, ColorizeError, get_profile, set_seed  # noqa: E402
 from colorize.plots import save_fig  # noqa: E402

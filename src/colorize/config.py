@@ -37,6 +37,8 @@ class Profile:
     max_images_per_split: int | None
     #: side of the square training crops, in pixels
     crop_size: int
+    #: photos are shrunk to this longer side before cropping and before a model sees them
+    work_side: int
     batch_size: int
     #: longest side evaluation photos are scored at (None: full resolution)
     eval_max_side: int | None
@@ -54,6 +56,7 @@ PROFILES: dict[str, Profile] = {
         auto_dataset="sample",
         max_images_per_split=4,
         crop_size=64,
+        work_side=96,
         batch_size=4,
         eval_max_side=256,
         gallery_size=3,
@@ -64,6 +67,7 @@ PROFILES: dict[str, Profile] = {
         auto_dataset="bsds500",
         max_images_per_split=None,
         crop_size=128,
+        work_side=192,
         batch_size=16,
         eval_max_side=None,
         gallery_size=8,

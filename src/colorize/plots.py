@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
 from colorize import config, lab
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STYLE = {
     "figure.dpi": 100,
@@ -182,5 +186,149 @@ def auc_curves(curves: dict[str, np.ndarray], thresholds: np.ndarray | None = No
     ax.set_ylim(0, 1.01)
     ax.set_title(title or "Cumulative ab accuracy (area under it = raw AuC)")
     ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(
+    histories: dict[str, pd.DataFrame],
+    metric: str = "loss",
+    title: str = "",
+    log_scale: bool = True,
+    ylabel: str = "",
+) -> plt.Figure:
+    """Training (solid) and validation (dashed) curves of several runs on one axis.
+
+    Teaches over- and under-fitting: where the dashed curve stops falling (the dot marks each
+    run's best validation epoch, the one to keep) while the solid one keeps going down.
+
+    Parameters
+    ----------
+    histories : run name -> Keras ``CSVLogger`` history (``epoch``, ``metric``, maybe ``val_<metric>``).
+    ylabel : y axis label with units, e.g. "loss (MSE on normalised ab)"; defaults to ``metric``.
+    """
+    if not histories:
+        raise ValueError("loss_curves needs at least one history.")
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    all_positive = True
+    for name, history in histories.items():
+        if metric not in history.columns:
+            columns = ", ".join(map(str, history.columns))
+            raise ValueError(f"history {name!r} has no {metric!r} column (columns: {columns}).")
+        # CSVLogger counts epochs from 0; people (and Keras' progress bar) count from 1.
+        epochs = history["epoch"].to_numpy() + 1 if "epoch" in history.columns else np.arange(1, len(history) + 1)
+        train = history[metric].to_numpy(dtype=float)
+        (line,) = ax.plot(epochs, train, "-", label=f"{name}: train")
+        all_positive &= bool(np.all(train[np.isfinite(train)] > 0))
+        val_column = f"val_{metric}"
+        if val_column in history.columns and history[val_column].notna().any():
+            val = history[val_column].to_numpy(dtype=float)
+            best = int(np.nanargmin(val))
+            ax.plot(epochs, val, "--", color=line.get_color(),
+                    label=f"{name}: validation (best {val[best]:.4g} at epoch {epochs[best]})")
+            # A scatter, not a third line, so each run stays exactly one solid and one dashed line.
+            ax.scatter([epochs[best]], [val[best]], color=line.get_color(), s=30, zorder=3)
+            all_positive &= bool(np.all(val[np.isfinite(val)] > 0))
+    if log_scale and all_positive:
+        ax.set_yscale("log")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel or metric)
+    ax.set_title(title or f"Training and validation {metric}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def colorization_gallery(
+    rows: list[tuple[str, np.ndarray, dict[str, np.ndarray | tuple[np.ndarray, str]]]],
+    title: str = "",
+    cell_size: float = 2.6,
+) -> plt.Figure:
+    """Photos as each model colours them: gray input | one column per model | ground truth.
+
+    Teaches what the numbers cannot: whether a model's colours are plausible, washed out
+    (the sepia of regression to the mean) or bleeding across edges.
+
+    Parameters
+    ----------
+    rows : (photo label, truth uint8 RGB ``HxWx3``, {model name: prediction}) per photo; a
+        prediction is an RGB array or ``(array, caption)``, the caption (e.g. "PSNR 23.1 dB")
+        written under the image. Every row names the same models, in the same order.
+    """
+    if not rows:
+        raise ValueError("colorization_gallery needs at least one row.")
+    models = list(rows[0][2])
+    for label, truth, predictions in rows:
+        if list(predictions) != models:
+            raise ValueError(f"row {label!r} has models {list(predictions)}, the first row has {models}.")
+        if np.ndim(truth) != 3 or np.shape(truth)[-1] != 3:
+            raise ValueError(f"row {label!r}: ground truth must be an HxWx3 RGB image, got shape {np.shape(truth)}.")
+    columns = ["gray input (L only)", *models, "ground truth"]
+    nrows, ncols = len(rows), len(columns)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell_size * ncols, cell_size * nrows * 0.9), squeeze=False)
+    for row, (label, truth, predictions) in enumerate(rows):
+        cells = [(np.asarray(lab.gray_from_rgb(truth)), None)]
+        cells += [value if isinstance(value, tuple) else (value, None) for value in predictions.values()]
+        cells.append((truth, None))
+        for col, (ax, (image, caption)) in enumerate(zip(axes[row], cells)):
+            image = np.asarray(image)
+            ax.imshow(image if image.dtype == np.uint8 else np.clip(image, 0.0, 1.0))
+            ax.axis("off")
+            if row == 0:
+                ax.set_title(columns[col], fontsize=9, fontweight="bold")
+            if caption:
+                ax.text(0.5, -0.02, caption, transform=ax.transAxes, ha="center", va="top", fontsize=8)
+        axes[row, 0].text(-0.05, 0.5, label, transform=axes[row, 0].transAxes, rotation=90,
+                          ha="right", va="center", fontsize=10)
+    if title:
+        fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def ab_histograms(
+    truth_ab: np.ndarray,
+    predictions: dict[str, np.ndarray],
+    bins: int = 100,
+    limit: float = 110.0,
+    title: str = "",
+) -> plt.Figure:
+    """How a and b are spread in the photos (gray, filled) and in each model's output (lines).
+
+    Teaches regression to the mean: a model trained on MSE bets on the average colour, so its
+    histograms are taller and narrower than the truth's; the legend gives each spread (σ).
+
+    Parameters
+    ----------
+    truth_ab, predictions : ab in Lab units, any shape ending in 2 (pixels outside ±limit are not drawn).
+    """
+    series = {"ground truth": truth_ab, **predictions}
+    flat = {}
+    for name, ab in series.items():
+        ab = np.asarray(ab, dtype=np.float64)
+        if ab.ndim == 0 or ab.shape[-1] != 2 or ab.size == 0:
+            raise ValueError(f"{name!r}: ab must be a non-empty array whose last dimension is 2 (a, b), "
+                             f"got shape {ab.shape}.")
+        flat[name] = ab.reshape(-1, 2)
+    edges = np.linspace(-limit, limit, bins + 1)
+    fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.2), sharey=True)
+    panels = ("a (green − / red +)", "b (blue − / yellow +)")
+    for channel, (ax, panel) in enumerate(zip(axes, panels)):
+        for name, ab in flat.items():
+            # Population σ, the same for every series, so the numbers compare like with like.
+            label = f"{name} (σa {ab[:, 0].std():.1f}, σb {ab[:, 1].std():.1f})"
+            if name == "ground truth":
+                ax.hist(ab[:, channel], bins=edges, density=True, histtype="stepfilled", color="0.6", alpha=0.6,
+                        label=label)
+            else:
+                ax.hist(ab[:, channel], bins=edges, density=True, histtype="step", lw=1.5, label=label)
+        ax.set_yscale("log")
+        ax.set_title(panel)
+        ax.set_xlabel(f"{panel[0]} (Lab units)")
+    axes[0].set_ylabel("density (fraction of pixels per Lab unit)")
+    # Outside the axes: every series peaks near ab = 0, right where an inside legend would sit.
+    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.suptitle(title or "Distribution of a and b: truth vs. predictions", fontweight="bold")
     fig.tight_layout()
     return fig

@@ -74,12 +74,16 @@ def make_pipeline(
     seed: int = config.SEED,
     repeat: bool = False,
     ab_scale: float = lab.AB_SCALE,
+    target: str = "ab",
 ) -> tf.data.Dataset:
     """Batches of ``(L, ab)``: L normalised to [-1, 1] ``[B, S, S, 1]``, ab / ``ab_scale`` ``[B, S, S, 2]``.
 
     ``training=True``: shuffled each epoch, random crops, augmentation. ``training=False``:
     fixed centre crops in file order, no augmentation (validation must not change between epochs).
+    ``target="rgb"`` pairs L with the crop's sRGB in [0, 1] instead (the seeds' RGB-output baseline).
     """
+    if target not in ("ab", "rgb"):
+        raise ColorizeError(f"Unknown target {target!r}: use 'ab' or 'rgb'.")
     if augment not in AUGMENTATIONS:
         raise ColorizeError(f"Unknown augmentation {augment!r}: use one of {', '.join(AUGMENTATIONS)}.")
     size = int(crop_size)
@@ -118,7 +122,10 @@ def make_pipeline(
 
     def to_lab(batch):
         lab_batch = lab.rgb_to_lab(batch)
-        return lab.normalize_l(lab_batch[..., :1]), lab.normalize_ab(lab_batch[..., 1:], scale=ab_scale)
+        lightness = lab.normalize_l(lab_batch[..., :1])
+        if target == "rgb":
+            return lightness, tf.cast(batch, tf.float32) / 255.0
+        return lightness, lab.normalize_ab(lab_batch[..., 1:], scale=ab_scale)
 
     dataset = dataset.map(to_lab, num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()

@@ -1,0 +1,80 @@
+"""Colorizing photos of any size with a trained model: L kept sharp, ab predicted small.
+
+A photo's L is shrunk so its longer side is the model's ``work_side`` (the scale it was trained
+at) and each side a multiple of the model's stride; the model predicts ab there; ab is upsampled
+back to the photo's size and joined with the photo's own, full-resolution L (lesson 02 measured
+that ab at 1/8 resolution costs almost nothing). Big photos are converted in strips of rows, so
+a 12-megapixel photo needs a few hundred MB, not gigabytes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from colorize import lab, models
+
+#: Rows converted at once between sRGB and Lab (bounds memory for huge photos).
+STRIP_ROWS = 512
+
+
+def network_size(height: int, width: int, work_side: int, stride: int) -> tuple[int, int]:
+    """The size L is given to a fully convolutional model at: longer side ~``work_side``, aspect
+    kept, both sides multiples of ``stride`` (at least one stride)."""
+    scale = work_side / max(height, width)
+    return tuple(max(stride, int(round(side * scale / stride)) * stride) for side in (height, width))
+
+
+class ModelColorizer:
+    """A trained Keras model as a colorizer: L ``[H, W]`` (0..100) -> ab ``[H, W, 2]`` (Lab units)."""
+
+    def __init__(self, model, work_side: int):
+        self.model = model
+        self.work_side = int(work_side)
+        self.fixed_size = models.fixed_input_size(model)
+        self.stride = models.stride(model)
+        self.output = models.output_kind(model)
+        self._forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+
+    def input_size(self, height: int, width: int) -> tuple[int, int]:
+        if self.fixed_size:  # dense layers: one fixed square, the photo is squeezed into it
+            return self.fixed_size, self.fixed_size
+        return network_size(height, width, self.work_side, self.stride)
+
+    def small_ab(self, lightness: np.ndarray) -> np.ndarray:
+        """ab in Lab units at the network's size (before upsampling)."""
+        size = self.input_size(*lightness.shape)
+        small_l = tf.image.resize(np.asarray(lightness, np.float32)[None, ..., None], size, method="area",
+                                  antialias=True)
+        output = self._forward(lab.normalize_l(small_l))[0]
+        if self.output == "rgb":  # the seeds' RGB baseline: keep only the colour of what it drew
+            return np.asarray(lab.rgb_to_lab(tf.clip_by_value(output, 0.0, 1.0)))[..., 1:]
+        return np.asarray(lab.denormalize_ab(output))
+
+    def __call__(self, lightness: np.ndarray) -> np.ndarray:
+        height, width = lightness.shape
+        ab = tf.image.resize(self.small_ab(lightness)[None], (height, width), method="bilinear")[0]
+        return np.asarray(ab, dtype=np.float32)
+
+
+def lab_in_strips(rgb: np.ndarray, rows: int = STRIP_ROWS) -> np.ndarray:
+    """Lab (float32) of a uint8 photo, converted a strip of rows at a time."""
+    out = np.empty(rgb.shape[:2] + (3,), np.float32)
+    for top in range(0, rgb.shape[0], rows):
+        out[top:top + rows] = np.asarray(lab.rgb_to_lab(rgb[top:top + rows]))
+    return out
+
+
+def join_in_strips(lightness: np.ndarray, ab: np.ndarray, rows: int = STRIP_ROWS) -> np.ndarray:
+    """uint8 sRGB from L ``[H, W]`` and ab ``[H, W, 2]``, a strip of rows at a time."""
+    out = np.empty(lightness.shape + (3,), np.uint8)
+    for top in range(0, lightness.shape[0], rows):
+        strip = np.concatenate([lightness[top:top + rows, :, None], ab[top:top + rows]], axis=-1)
+        out[top:top + rows] = lab.lab_to_uint8(strip)
+    return out
+
+
+def colorize_photo(colorizer, rgb: np.ndarray) -> np.ndarray:
+    """The colorized uint8 sRGB photo at full resolution: the photo's L, the colorizer's ab."""
+    lightness = lab_in_strips(rgb)[..., 0]
+    return join_in_strips(lightness, colorizer(lightness))

@@ -1,0 +1,277 @@
+"""Training: one entry point on top of Keras ``Model.fit`` and its callbacks.
+
+:func:`train` builds a model by name, fits it on a dataset's train split (validating on ``val``)
+and leaves a *run* in ``models/<run-name>/``:
+
+* ``model.keras``: the weights of the best validation epoch (ModelCheckpoint);
+* ``history.csv``: one row per epoch (CSVLogger), with seconds and images/s per epoch;
+* ``run.json``: what was trained, on what, for how long and how fast; written last, so its
+  presence means the run finished.
+
+The run's name is made from its settings, so calling :func:`train` again with the same
+settings reuses the finished run instead of training again (``force=True`` retrains). A run that
+was killed resumes at its last finished epoch (BackupAndRestore).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from colorize import config, models
+from colorize.config import ColorizeError
+from colorize.data.pipeline import make_pipeline
+from colorize.data.sources import Dataset
+
+LOSSES = {"mse": "mean_squared_error", "l2": "mean_squared_error", "mae": "mean_absolute_error",
+          "l1": "mean_absolute_error"}
+RUN_FILE, HISTORY_FILE, MODEL_FILE, BACKUP_DIR = "run.json", "history.csv", "model.keras", "backup"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Everything that changes what a run learns (and so its name)."""
+
+    model: str
+    model_params: dict = field(default_factory=dict)
+    loss: str = "mse"
+    learning_rate: float = 1e-3
+    #: "constant", or "cosine": decay from ``learning_rate`` to 0 over the planned epochs
+    schedule: str = "constant"
+    epochs: int = 10
+    #: batches per epoch (None: one pass over the training photos, one crop each)
+    steps_per_epoch: int | None = None
+    batch_size: int = 16
+    crop_size: int = 128
+    #: photos are shrunk so their longer side is this many pixels before cropping (and before
+    #: prediction): colour needs context more than detail, and L comes back sharp anyway
+    work_side: int = 192
+    augment: str = "flip"
+    #: early stopping on val_loss after this many epochs without improvement (None: off)
+    patience: int | None = None
+    seed: int = config.SEED
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def run_name(self, dataset: str, profile: str) -> str:
+        """Readable and unique: model, loss, learning rate, epochs, data; then a settings hash."""
+        settings = json.dumps({**self.to_dict(), "dataset": dataset, "profile": profile}, sort_keys=True)
+        digest = hashlib.sha1(settings.encode()).hexdigest()[:8]
+        data = dataset.split(" ")[0].split(":")[0]
+        return f"{self.model}-{self.loss}-lr{self.learning_rate:g}-e{self.epochs}-{data}-{profile}-{digest}"
+
+
+@dataclass
+class Run:
+    """A finished training run on disk."""
+
+    directory: Path
+    record: dict
+
+    @property
+    def name(self) -> str:
+        return self.directory.name
+
+    @property
+    def history(self) -> pd.DataFrame:
+        return pd.read_csv(self.directory / HISTORY_FILE)
+
+    def load_model(self) -> keras.Model:
+        return keras.models.load_model(self.directory / MODEL_FILE, compile=False)
+
+    def colorizer(self):
+        """This run's model as a colorizer (L -> ab at any photo size) for :mod:`colorize.metrics`."""
+        from colorize.predict import ModelColorizer
+
+        return ModelColorizer(self.load_model(), work_side=self.record["settings"]["work_side"])
+
+
+# --- data ------------------------------------------------------------------------------------
+
+_photo_cache: dict[tuple, list[np.ndarray]] = {}
+
+
+def load_split(dataset: Dataset, split: str, work_side: int) -> list[np.ndarray]:
+    """A split's photos shrunk to ``work_side``, decoded once per session (runs share them)."""
+    key = (tuple(dataset.paths(split)), work_side)
+    if key not in _photo_cache:
+        _photo_cache[key] = dataset.load(split, max_side=work_side, progress=False)
+    return _photo_cache[key]
+
+
+def _pipelines(dataset: Dataset, settings: TrainSettings, crop_size: int, target: str):
+    train_photos = load_split(dataset, "train", settings.work_side)
+    val_photos = load_split(dataset, "val", settings.work_side)
+    common = dict(crop_size=crop_size, batch_size=settings.batch_size, seed=settings.seed, target=target)
+    train = make_pipeline(train_photos, training=True, augment=settings.augment, repeat=True, **common)
+    val = make_pipeline(val_photos, training=False, **common)
+    steps = settings.steps_per_epoch or max(1, len(train_photos) // settings.batch_size)
+    return train, val, steps
+
+
+# --- callbacks -------------------------------------------------------------------------------
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds ``seconds`` and ``images_per_second`` to each epoch's logs (so CSVLogger records them)."""
+
+    def __init__(self, images_per_epoch: int):
+        super().__init__()
+        self.images_per_epoch = images_per_epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self._start
+        if logs is not None:
+            logs["seconds"] = seconds
+            logs["images_per_second"] = self.images_per_epoch / seconds
+
+
+class StopOnDivergence(keras.callbacks.Callback):
+    """Stop with a clear message instead of saving a model whose loss became NaN or infinite."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.model.stop_training = True
+            raise ColorizeError(f"Training diverged (loss {loss}) at batch {batch}: lower the learning rate.")
+
+
+def _best_val_so_far(history_path: Path) -> float | None:
+    if not history_path.is_file():
+        return None
+    history = pd.read_csv(history_path)
+    return float(history["val_loss"].min()) if "val_loss" in history and len(history) else None
+
+
+def _callbacks(run_dir: Path, images_per_epoch: int, patience: int | None, resuming: bool) -> list:
+    history_path = run_dir / HISTORY_FILE
+    callbacks = [
+        EpochTimer(images_per_epoch),  # first, so the loggers below see its numbers
+        StopOnDivergence(),
+        keras.callbacks.ModelCheckpoint(run_dir / MODEL_FILE, monitor="val_loss", save_best_only=True,
+                                        initial_value_threshold=_best_val_so_far(history_path) if resuming else None),
+        keras.callbacks.CSVLogger(str(history_path), append=resuming),
+        keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR)),
+    ]
+    if patience is not None:
+        callbacks.insert(2, keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience))
+    return callbacks
+
+
+# --- the entry point --------------------------------------------------------------------------
+
+def find_run(name: str) -> Run | None:
+    """A finished run by name, or None."""
+    run_dir = config.models_dir() / name
+    record = run_dir / RUN_FILE
+    return Run(run_dir, json.loads(record.read_text())) if record.is_file() else None
+
+
+def train(dataset: Dataset, settings: TrainSettings, *, profile: str = "full", force: bool = False,
+          strategy: tf.distribute.Strategy | None = None, verbose: int | str = "auto") -> Run:
+    """Fit ``settings.model`` on ``dataset`` (or reuse the finished run with the same settings).
+
+    ``strategy``: a ``tf.distribute`` strategy to build and fit under (default: the one in scope,
+    i.e. plain single-device training unless the caller opened e.g. a MirroredStrategy).
+    """
+    name = settings.run_name(dataset.describe(), profile)
+    run_dir = config.models_dir() / name
+    finished = find_run(name)
+    if finished is not None and not force:
+        print(f"Reusing finished run {name} ({finished.record['epochs_run']} epochs, "
+              f"{finished.record['train_seconds']:.0f} s); pass force=True to retrain.")
+        return finished
+    if force and run_dir.exists():
+        shutil.rmtree(run_dir)
+    resuming = (run_dir / BACKUP_DIR).is_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if not resuming:
+        (run_dir / HISTORY_FILE).unlink(missing_ok=True)
+
+    config.set_seed(settings.seed)
+    strategy = strategy or tf.distribute.get_strategy()
+    with strategy.scope():
+        model = models.build(settings.model, **settings.model_params)
+        crop_size = models.fixed_input_size(model) or settings.crop_size
+        train_data, val_data, steps = _pipelines(dataset, settings, crop_size, models.output_kind(model))
+        model.compile(optimizer=keras.optimizers.Adam(_learning_rate(settings, steps)), loss=_loss(settings.loss))
+    images_per_epoch = steps * settings.batch_size
+    print(f"Training {name}: {model.count_params():,} parameters, {settings.epochs} epochs x {steps} steps"
+          f" of {settings.batch_size} crops {crop_size}x{crop_size}" + (" (resuming)" if resuming else ""))
+    start = time.perf_counter()
+    model.fit(train_data, validation_data=val_data, epochs=settings.epochs, steps_per_epoch=steps,
+              callbacks=_callbacks(run_dir, images_per_epoch, settings.patience, resuming), verbose=verbose)
+    seconds = time.perf_counter() - start
+    return _finish(run_dir, model, settings, dataset, profile, seconds, images_per_epoch)
+
+
+def _learning_rate(settings: TrainSettings, steps_per_epoch: int):
+    if settings.schedule == "constant":
+        return settings.learning_rate
+    if settings.schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(settings.learning_rate, settings.epochs * steps_per_epoch)
+    raise ColorizeError(f"Unknown schedule {settings.schedule!r}: use 'constant' or 'cosine'.")
+
+
+def _loss(name: str) -> str:
+    if name not in LOSSES:
+        raise ColorizeError(f"Unknown loss {name!r}: choose one of {', '.join(LOSSES)}.")
+    return LOSSES[name]
+
+
+def _finish(run_dir: Path, model: keras.Model, settings: TrainSettings, dataset: Dataset, profile: str,
+            seconds: float, images_per_epoch: int) -> Run:
+    from colorize import versions
+
+    history = pd.read_csv(run_dir / HISTORY_FILE)
+    if not (run_dir / MODEL_FILE).is_file():  # no finite val_loss ever: keep the last weights
+        model.save(run_dir / MODEL_FILE)
+    best = int(history["val_loss"].idxmin()) if "val_loss" in history else len(history) - 1
+    # The first epoch includes tracing the graph; the speed of the others is the model's.
+    steady = history["images_per_second"].iloc[1:] if len(history) > 1 else history["images_per_second"]
+    record = {
+        "name": run_dir.name,
+        "model": settings.model,
+        "model_params": settings.model_params,
+        "parameters": int(model.count_params()),
+        "stride": models.stride(model),
+        "output": models.output_kind(model),
+        "profile": profile,
+        "dataset": dataset.describe(),
+        "split_sizes": dataset.counts(),
+        "epochs_planned": settings.epochs,
+        "epochs_run": int(len(history)),
+        "stopped_early": bool(len(history) < settings.epochs),
+        "best_epoch": best + 1,
+        "best_val_loss": float(history["val_loss"].iloc[best]) if "val_loss" in history else None,
+        "images_per_epoch": images_per_epoch,
+        "train_seconds": float(history["seconds"].sum()) if "seconds" in history else seconds,
+        "images_per_second": float(steady.median()),
+        "seed": settings.seed,
+        "settings": settings.to_dict(),
+        "versions": versions(),
+    }
+    (run_dir / RUN_FILE).write_text(json.dumps(record, indent=2))
+    return Run(run_dir, record)
+
+
+def runs_table(runs: dict[str, Run]) -> pd.DataFrame:
+    """One row per run: parameters, epochs, best validation loss, seconds, images/s."""
+    rows = [{"model": label, "parameters": run.record["parameters"], "epochs": run.record["epochs_run"],
+             "best epoch": run.record["best_epoch"], "best val loss": run.record["best_val_loss"],
+             "train s": run.record["train_seconds"], "images/s": run.record["images_per_second"]}
+            for label, run in runs.items()]
+    return pd.DataFrame(rows).set_index("model")
