@@ -4,8 +4,9 @@ The method throughout is CIELAB: a network sees the lightness L of a photo, pred
 colour channels ab, and L is kept from the input. Modules, one job each:
 
 ``config`` profiles, paths, seeds · ``lab`` sRGB <-> Lab in TensorFlow · ``data`` datasets and
-tf.data · ``metrics`` scores · ``plots`` figure style and ``save_fig`` · ``reporting`` lesson
-set-up and the reports index.
+tf.data · ``models`` model builders · ``train`` fitting and run records · ``predict`` colorizing
+photos of any size · ``metrics`` scores · ``plots`` figure style and ``save_fig`` · ``reporting``
+lesson set-up and the reports index.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def _import_tensorflow_quietly() -> None:
 
 _import_tensorflow_quietly()
 
-from colorize import config, data, explore, lab, metrics, plots, reporting, resolution  # noqa: E402
+from colorize import config, data, explore, lab, metrics, models, plots, predict, reporting, resolution, train  # noqa: E402
 from colorize.config import SEED, ColorizeError, get_profile, set_seed  # noqa: E402
 from colorize.plots import save_fig  # noqa: E402
 from colorize.reporting import record_summary, start_lesson  # noqa: E402
@@ -69,6 +70,6 @@ def show_versions() -> None:
 
 
 __all__ = [
-    "SEED", "ColorizeError", "config", "data", "explore", "get_profile", "lab", "metrics", "plots", "record_summary",
-    "reporting", "resolution", "save_fig", "set_seed", "show_versions", "start_lesson", "versions",
+    "SEED", "ColorizeError", "config", "data", "explore", "get_profile", "lab", "metrics", "models", "plots",
+    "predict", "record_summary", "reporting", "resolution", "train", "save_fig", "set_seed", "show_versions", "start_lesson", "versions",
 ]

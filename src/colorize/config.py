@@ -44,6 +44,9 @@ class Profile:
     eval_max_side: int | None
     #: how many photos the figures show
     gallery_size: int
+    #: caps on every training run (None: the lesson's own numbers), so smoke trains in seconds
+    max_epochs: int | None = None
+    max_steps_per_epoch: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -55,19 +58,21 @@ PROFILES: dict[str, Profile] = {
         description="every notebook in seconds on the embedded sample photos (used by the tests)",
         auto_dataset="sample",
         max_images_per_split=4,
-        crop_size=64,
-        work_side=96,
+        crop_size=32,
+        work_side=64,
         batch_size=4,
         eval_max_side=256,
         gallery_size=3,
+        max_epochs=2,
+        max_steps_per_epoch=2,
     ),
     "full": Profile(
         name="full",
         description="the reference course run on BSDS500 (falls back to the sample photos offline)",
         auto_dataset="bsds500",
         max_images_per_split=None,
-        crop_size=128,
-        work_side=192,
+        crop_size=64,
+        work_side=96,
         batch_size=16,
         eval_max_side=None,
         gallery_size=8,

@@ -14,6 +14,7 @@ uint8. That makes scores of all models, and of the gray baseline, directly compa
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -28,6 +29,9 @@ from colorize.data.images import fit_within, read_rgb
 
 #: Thresholds of the raw AuC, in ab units (Zhang et al. 2016 sweep 0..150).
 AUC_THRESHOLDS = np.arange(0, 151, dtype=np.float64)
+
+#: How the gray baseline is labelled in every score table.
+GRAY_LABEL = "gray baseline (ab = 0)"
 
 #: A colorizer maps L (float ``[H, W]`` in 0..100) to ab (float ``[H, W, 2]`` in Lab units).
 Colorizer = Callable[[np.ndarray], np.ndarray]
@@ -151,3 +155,60 @@ def summarize(table: pd.DataFrame, name: str = "") -> pd.Series:
     summary["photos"] = len(table)
     summary.name = name or None
     return summary
+
+
+def score_models(colorizers: dict[str, Colorizer], photos: Iterable[Path], max_side: int | None = None,
+                 progress: bool = True) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
+    """Score several colorizers on the same photos, each photo read and converted once.
+
+    Returns per-image tables and AuC curves ``[photos, thresholds]``, both keyed by colorizer name.
+    """
+    rows = {name: [] for name in colorizers}
+    curves = {name: [] for name in colorizers}
+    photos = list(photos)
+    for path in progress_bar(photos, desc=f"scoring {len(colorizers)} colorizers", disable=not progress):
+        truth = fit_within(read_rgb(path), max_side)
+        truth_lab = _lab_of(truth)
+        for name, colorizer in colorizers.items():
+            scores, curve = score_image(truth, colorize_rgb(colorizer, truth, truth_lab), truth_lab)
+            rows[name].append({"photo": Path(path).name, "height": truth.shape[0], "width": truth.shape[1], **scores})
+            curves[name].append(curve)
+    return ({name: pd.DataFrame(table) for name, table in rows.items()},
+            {name: np.stack(curve) for name, curve in curves.items()})
+
+
+def leaderboard(tables: dict[str, pd.DataFrame], sort_by: str | None = "psnr") -> pd.DataFrame:
+    """One row per colorizer: the mean scores of :func:`summarize`, best first."""
+    board = pd.DataFrame([summarize(table, name) for name, table in tables.items()])
+    board["photos"] = board["photos"].astype(int)
+    return board.sort_values(sort_by, ascending=False) if sort_by else board
+
+
+def score_runs(runs: dict, photos: Iterable[Path], max_side: int | None = None, include_gray: bool = True,
+               progress: bool = True) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
+    """:func:`score_models` for trained runs (``{label: colorize.train.Run}``), plus the gray
+    baseline. Each run's scores are cached in its folder, keyed by the photos and ``max_side``,
+    so a later lesson comparing the same runs does not score them again."""
+    import hashlib
+
+    photos = list(photos)
+    key = hashlib.sha1(json.dumps([[str(p) for p in photos], max_side]).encode()).hexdigest()[:10]
+    tables, curves, to_score = {}, {}, {}
+    for label, run in runs.items():
+        table_file, curve_file = run.directory / f"scores-{key}.csv", run.directory / f"curves-{key}.npy"
+        if table_file.is_file() and curve_file.is_file():
+            tables[label], curves[label] = pd.read_csv(table_file), np.load(curve_file)
+        else:
+            to_score[label] = run
+    colorizers = {label: run.colorizer() for label, run in to_score.items()}
+    if include_gray:
+        colorizers = {GRAY_LABEL: gray_colorizer, **colorizers}
+    if colorizers:
+        new_tables, new_curves = score_models(colorizers, photos, max_side=max_side, progress=progress)
+        for label, run in to_score.items():
+            new_tables[label].to_csv(run.directory / f"scores-{key}.csv", index=False)
+            np.save(run.directory / f"curves-{key}.npy", new_curves[label])
+        tables.update(new_tables)
+        curves.update(new_curves)
+    order = ([GRAY_LABEL] if include_gray else []) + list(runs)
+    return {label: tables[label] for label in order}, {label: curves[label] for label in order}

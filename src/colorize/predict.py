@@ -34,7 +34,11 @@ class ModelColorizer:
         self.fixed_size = models.fixed_input_size(model)
         self.stride = models.stride(model)
         self.output = models.output_kind(model)
-        self._forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+
+    def _forward(self, l_norm):
+        # Eager on purpose: one small image per call, and a tf.function per colorizer would be
+        # retraced for every new photo shape.
+        return self.model(l_norm, training=False)
 
     def input_size(self, height: int, width: int) -> tuple[int, int]:
         if self.fixed_size:  # dense layers: one fixed square, the photo is squeezed into it
@@ -50,6 +54,18 @@ class ModelColorizer:
         if self.output == "rgb":  # the seeds' RGB baseline: keep only the colour of what it drew
             return np.asarray(lab.rgb_to_lab(tf.clip_by_value(output, 0.0, 1.0)))[..., 1:]
         return np.asarray(lab.denormalize_ab(output))
+
+    def network_rgb(self, rgb: np.ndarray) -> np.ndarray:
+        """What an RGB-output network itself draws, upsampled to the photo's size, L *not* kept
+        (uint8): how seed 001 saw its baseline's output."""
+        if self.output != "rgb":
+            raise ValueError("network_rgb is for RGB-output models; ab models keep the photo's L")
+        lightness = lab_in_strips(rgb)[..., 0]
+        size = self.input_size(*lightness.shape)
+        small_l = tf.image.resize(lightness[None, ..., None], size, method="area", antialias=True)
+        output = tf.clip_by_value(self._forward(lab.normalize_l(small_l)), 0.0, 1.0)
+        full = tf.image.resize(output, lightness.shape, method="bilinear")[0]
+        return np.asarray(tf.cast(tf.round(full * 255.0), tf.uint8))
 
     def __call__(self, lightness: np.ndarray) -> np.ndarray:
         height, width = lightness.shape
@@ -78,3 +94,26 @@ def colorize_photo(colorizer, rgb: np.ndarray) -> np.ndarray:
     """The colorized uint8 sRGB photo at full resolution: the photo's L, the colorizer's ab."""
     lightness = lab_in_strips(rgb)[..., 0]
     return join_in_strips(lightness, colorizer(lightness))
+
+
+def gallery_rows(colorizers: dict, paths, max_side: int | None = None,
+                 captions: dict[str, "pandas.DataFrame"] | None = None) -> list[tuple]:
+    """Rows for :func:`colorize.plots.colorization_gallery`: (photo name, truth, {model: picture}).
+
+    ``captions``: per-image score tables by model (from :func:`colorize.metrics.score_models`);
+    each picture is then captioned with its PSNR.
+    """
+    from colorize.data.images import fit_within, read_rgb
+
+    rows = []
+    for path in paths:
+        truth = fit_within(read_rgb(path), max_side)
+        pictures = {}
+        for name, colorizer in colorizers.items():
+            picture = colorize_photo(colorizer, truth)
+            if captions is not None and name in captions:
+                table = captions[name].set_index("photo")
+                picture = (picture, f"PSNR {table.loc[path.name, 'psnr']:.1f} dB")
+            pictures[name] = picture
+        rows.append((path.name, truth, pictures))
+    return rows

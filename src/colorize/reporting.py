@@ -77,6 +77,29 @@ def record_summary(line: str, notebook: str | None = None) -> None:
     _say(f"**Summary:** {line}")
 
 
+def record_runs(runs: dict, notebook: str | None = None) -> None:
+    """Remember which training runs this lesson's headline models are (by label), so later
+    lessons compare them without retraining or guessing folder names."""
+    _write_summary(notebook or plots._current["notebook"], {"runs": {label: run.name for label, run in runs.items()}})
+
+
+def recorded_runs(notebooks: list[str]) -> dict:
+    """The runs earlier lessons recorded, by label; says which lessons have none (not run yet)."""
+    from colorize.train import find_run
+
+    found = {}
+    for notebook in notebooks:
+        path = _summary_path(notebook)
+        names = json.loads(path.read_text()).get("runs", {}) if path.is_file() else {}
+        runs = {label: find_run(name) for label, name in names.items()}
+        missing = [label for label, run in runs.items() if run is None]
+        if not names or missing:
+            print(f"{notebook}: {'no runs recorded' if not names else 'runs missing: ' + ', '.join(missing)}"
+                  f" - run that lesson first (make all) to include its models.")
+        found.update({label: run for label, run in runs.items() if run is not None})
+    return found
+
+
 # --- the index -------------------------------------------------------------------------------
 
 def _title_of(notebook: dict) -> str:

@@ -20,7 +20,7 @@ import json
 import math
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import keras
@@ -180,13 +180,40 @@ def find_run(name: str) -> Run | None:
     return Run(run_dir, json.loads(record.read_text())) if record.is_file() else None
 
 
-def train(dataset: Dataset, settings: TrainSettings, *, profile: str = "full", force: bool = False,
+def settings_for(profile: config.Profile, model: str, **knobs) -> TrainSettings:
+    """Settings for ``model`` sized by a profile (crop, working side, batch) and capped by it
+    (``smoke`` trains every model for a couple of steps); ``knobs`` set the rest."""
+    sized = {"crop_size": profile.crop_size, "work_side": profile.work_side, "batch_size": profile.batch_size,
+             **knobs}
+    settings = TrainSettings(model=model, **sized)
+    if profile.max_epochs is not None:
+        settings = replace(settings, epochs=min(settings.epochs, profile.max_epochs))
+    if profile.max_steps_per_epoch is not None:
+        settings = replace(settings, steps_per_epoch=min(settings.steps_per_epoch or profile.max_steps_per_epoch,
+                                                         profile.max_steps_per_epoch))
+    return settings
+
+
+def train_all(dataset: Dataset, settings: dict[str, TrainSettings], *, profile: config.Profile | str = "full",
+              verbose: int | str = 0) -> dict[str, Run]:
+    """Train (or reuse) several runs, one line each; returns them by label."""
+    runs = {}
+    for label, one in settings.items():
+        runs[label] = train(dataset, one, profile=profile, verbose=verbose)
+        record = runs[label].record
+        print(f"  {label}: best val loss {record['best_val_loss']:.4f} at epoch {record['best_epoch']}"
+              f"/{record['epochs_run']}, {record['train_seconds']:.0f} s, {record['images_per_second']:.0f} images/s")
+    return runs
+
+
+def train(dataset: Dataset, settings: TrainSettings, *, profile: config.Profile | str = "full", force: bool = False,
           strategy: tf.distribute.Strategy | None = None, verbose: int | str = "auto") -> Run:
     """Fit ``settings.model`` on ``dataset`` (or reuse the finished run with the same settings).
 
     ``strategy``: a ``tf.distribute`` strategy to build and fit under (default: the one in scope,
     i.e. plain single-device training unless the caller opened e.g. a MirroredStrategy).
     """
+    profile = profile if isinstance(profile, str) else profile.name
     name = settings.run_name(dataset.describe(), profile)
     run_dir = config.models_dir() / name
     finished = find_run(name)
@@ -212,7 +239,7 @@ def train(dataset: Dataset, settings: TrainSettings, *, profile: str = "full", f
     print(f"Training {name}: {model.count_params():,} parameters, {settings.epochs} epochs x {steps} steps"
           f" of {settings.batch_size} crops {crop_size}x{crop_size}" + (" (resuming)" if resuming else ""))
     start = time.perf_counter()
-    model.fit(train_data, validation_data=val_data, epochs=settings.epochs, steps_per_epoch=steps,
+    model.fit(train_data, validation_data=val_data, epochs=settings.epochs, steps_per_epoch=steps, shuffle=False,
               callbacks=_callbacks(run_dir, images_per_epoch, settings.patience, resuming), verbose=verbose)
     seconds = time.perf_counter() - start
     return _finish(run_dir, model, settings, dataset, profile, seconds, images_per_epoch)
@@ -266,6 +293,19 @@ def _finish(run_dir: Path, model: keras.Model, settings: TrainSettings, dataset:
     }
     (run_dir / RUN_FILE).write_text(json.dumps(record, indent=2))
     return Run(run_dir, record)
+
+
+def early_stopping_epoch(history: pd.DataFrame, patience: int) -> int:
+    """The epoch (1-based) at which EarlyStopping(patience) would have stopped this history."""
+    best, waited = np.inf, 0
+    for epoch, value in enumerate(history["val_loss"], start=1):
+        if value < best:
+            best, waited = value, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                return epoch
+    return len(history)
 
 
 def runs_table(runs: dict[str, Run]) -> pd.DataFrame:
