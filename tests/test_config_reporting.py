@@ -63,9 +63,9 @@ def test_forced_profile_wins(monkeypatch):
 
 
 def test_profile_overrides():
-    changed = config.get_profile("smoke", crop_size=32, gallery_size=1)
-    assert changed.crop_size == 32 and changed.gallery_size == 1 and changed.name == "smoke"
-    assert config.PROFILES["smoke"].crop_size == 64  # the table itself is untouched
+    changed = config.get_profile("smoke", crop_size=16, gallery_size=1)
+    assert changed.crop_size == 16 and changed.gallery_size == 1 and changed.name == "smoke"
+    assert config.PROFILES["smoke"].crop_size == 32  # the table itself is untouched
     with pytest.raises(ColorizeError, match="learning_rate"):
         config.get_profile("smoke", learning_rate=0.1)
 
