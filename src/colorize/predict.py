@@ -73,16 +73,18 @@ class ModelColorizer:
         return np.asarray(ab, dtype=np.float32)
 
 
-def lab_in_strips(rgb: np.ndarray, rows: int = STRIP_ROWS) -> np.ndarray:
+def lab_in_strips(rgb: np.ndarray, rows: int | None = None) -> np.ndarray:
     """Lab (float32) of a uint8 photo, converted a strip of rows at a time."""
+    rows = rows or STRIP_ROWS
     out = np.empty(rgb.shape[:2] + (3,), np.float32)
     for top in range(0, rgb.shape[0], rows):
         out[top:top + rows] = np.asarray(lab.rgb_to_lab(rgb[top:top + rows]))
     return out
 
 
-def join_in_strips(lightness: np.ndarray, ab: np.ndarray, rows: int = STRIP_ROWS) -> np.ndarray:
+def join_in_strips(lightness: np.ndarray, ab: np.ndarray, rows: int | None = None) -> np.ndarray:
     """uint8 sRGB from L ``[H, W]`` and ab ``[H, W, 2]``, a strip of rows at a time."""
+    rows = rows or STRIP_ROWS
     out = np.empty(lightness.shape + (3,), np.uint8)
     for top in range(0, lightness.shape[0], rows):
         strip = np.concatenate([lightness[top:top + rows, :, None], ab[top:top + rows]], axis=-1)

@@ -64,12 +64,14 @@ class TrainSettings:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def run_name(self, dataset: str, profile: str) -> str:
-        """Readable and unique: model, loss, learning rate, epochs, data; then a settings hash."""
-        settings = json.dumps({**self.to_dict(), "dataset": dataset, "profile": profile}, sort_keys=True)
-        digest = hashlib.sha1(settings.encode()).hexdigest()[:8]
-        data = dataset.split(" ")[0].split(":")[0]
-        return f"{self.model}-{self.loss}-lr{self.learning_rate:g}-e{self.epochs}-{data}-{profile}-{digest}"
+    def run_name(self, dataset: Dataset, profile: str) -> str:
+        """Readable and unique: model, loss, learning rate, epochs, data; then a hash of the settings
+        and of which photos are in each split (by file name, so a moved data folder still matches)."""
+        photos = {split: sorted(path.name for path in paths) for split, paths in dataset.splits.items()}
+        identity = json.dumps({**self.to_dict(), "dataset": dataset.name, "photos": photos, "profile": profile},
+                              sort_keys=True)
+        digest = hashlib.sha1(identity.encode()).hexdigest()[:8]
+        return f"{self.model}-{self.loss}-lr{self.learning_rate:g}-e{self.epochs}-{dataset.name}-{profile}-{digest}"
 
 
 @dataclass
@@ -149,6 +151,18 @@ class StopOnDivergence(keras.callbacks.Callback):
             raise ColorizeError(f"Training diverged (loss {loss}) at batch {batch}: lower the learning rate.")
 
 
+def _trim_history_to_backup(run_dir: Path) -> None:
+    """A run killed between logging an epoch and backing it up would log that epoch twice when it
+    resumes: keep only the epochs the backup holds."""
+    metadata = run_dir / BACKUP_DIR / "training_metadata.json"
+    history = run_dir / HISTORY_FILE
+    if not (metadata.is_file() and history.is_file()):
+        return
+    completed = json.loads(metadata.read_text())["epoch"]
+    rows = pd.read_csv(history)
+    rows[rows["epoch"] < completed].to_csv(history, index=False)
+
+
 def _best_val_so_far(history_path: Path) -> float | None:
     if not history_path.is_file():
         return None
@@ -164,7 +178,7 @@ def _callbacks(run_dir: Path, images_per_epoch: int, patience: int | None, resum
         keras.callbacks.ModelCheckpoint(run_dir / MODEL_FILE, monitor="val_loss", save_best_only=True,
                                         initial_value_threshold=_best_val_so_far(history_path) if resuming else None),
         keras.callbacks.CSVLogger(str(history_path), append=resuming),
-        keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR)),
+        keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), double_checkpoint=True),
     ]
     if patience is not None:
         callbacks.insert(2, keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience))
@@ -214,7 +228,7 @@ def train(dataset: Dataset, settings: TrainSettings, *, profile: config.Profile 
     i.e. plain single-device training unless the caller opened e.g. a MirroredStrategy).
     """
     profile = profile if isinstance(profile, str) else profile.name
-    name = settings.run_name(dataset.describe(), profile)
+    name = settings.run_name(dataset, profile)
     run_dir = config.models_dir() / name
     finished = find_run(name)
     if finished is not None and not force:
@@ -225,7 +239,9 @@ def train(dataset: Dataset, settings: TrainSettings, *, profile: config.Profile 
         shutil.rmtree(run_dir)
     resuming = (run_dir / BACKUP_DIR).is_dir()
     run_dir.mkdir(parents=True, exist_ok=True)
-    if not resuming:
+    if resuming:
+        _trim_history_to_backup(run_dir)
+    else:
         (run_dir / HISTORY_FILE).unlink(missing_ok=True)
 
     config.set_seed(settings.seed)
