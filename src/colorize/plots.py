@@ -332,3 +332,58 @@ def ab_histograms(
     fig.suptitle(title or "Distribution of a and b: truth vs. predictions", fontweight="bold")
     fig.tight_layout()
     return fig
+
+
+def gan_curves(history: "pd.DataFrame", title: str = "") -> plt.Figure:
+    """A GAN's two players over time: losses (left) and the discriminator's accuracy (right).
+
+    A healthy run keeps the discriminator's accuracy between chance (0.5) and certainty (1): if
+    it sits at 1 the generator learns nothing from it; if it sits at 0.5 it has given up.
+    """
+    for column in ("d_loss", "g_adversarial", "d_real_accuracy", "d_fake_accuracy"):
+        if column not in history.columns:
+            raise ValueError(f"gan_curves needs a GAN history with a {column!r} column.")
+    epochs = history["epoch"].to_numpy() + 1
+    fig, (losses, accuracy) = plt.subplots(1, 2, figsize=(11, 3.8))
+    losses.plot(epochs, history["d_loss"], label="discriminator loss")
+    losses.plot(epochs, history["g_adversarial"], label="generator adversarial loss")
+    losses.axhline(np.log(2), color="k", lw=0.7, ls=":", label="ln 2 (a coin flip's cross-entropy)")
+    losses.set(title="Adversarial losses", xlabel="epoch", ylabel="binary cross-entropy (nats)")
+    losses.legend(fontsize=8)
+    accuracy.plot(epochs, history["d_real_accuracy"], label="real patches called real")
+    accuracy.plot(epochs, history["d_fake_accuracy"], label="colorized patches called fake")
+    accuracy.axhline(0.5, color="k", lw=0.7, ls=":", label="chance")
+    accuracy.set(title="Discriminator accuracy per patch", xlabel="epoch", ylabel="share of patches", ylim=(0, 1.02))
+    accuracy.legend(fontsize=8)
+    fig.suptitle(title or "The generator and the discriminator during adversarial training", fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def tradeoff_scatter(board: "pd.DataFrame", x: str = "colorfulness_ratio", y: str = "psnr",
+                     xlabel: str = "colourfulness ratio (prediction / truth)", ylabel: str = "PSNR (dB)",
+                     title: str = "") -> plt.Figure:
+    """Models as points in a fidelity-against-colourfulness plane, each labelled by its name."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    ax.scatter(board[x], board[y], color="#4c72b0", zorder=3)
+    for label, row in board.iterrows():
+        ax.annotate(str(label), (row[x], row[y]), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "Fidelity against colourfulness")
+    fig.tight_layout()
+    return fig
+
+
+def realness_maps(rows: list[tuple[str, np.ndarray, np.ndarray]], title: str = "") -> plt.Figure:
+    """Pictures (left) and the discriminator's per-patch probability that each is real (right)."""
+    fig, axes = plt.subplots(len(rows), 2, figsize=(7.5, 2.9 * len(rows)), squeeze=False)
+    for (label, picture, realness), (image_ax, map_ax) in zip(rows, axes):
+        image_ax.imshow(picture)
+        image_ax.set_title(label, fontsize=9, fontweight="normal")
+        shown = map_ax.imshow(realness, cmap="RdYlGn", vmin=0, vmax=1)
+        map_ax.set_title(f"P(real) per patch, mean {realness.mean():.2f}", fontsize=9, fontweight="normal")
+        fig.colorbar(shown, ax=map_ax, shrink=0.8, label="probability real")
+        image_ax.axis("off")
+        map_ax.axis("off")
+    fig.suptitle(title or "What the discriminator thinks of each patch", fontweight="bold")
+    fig.tight_layout()
+    return fig

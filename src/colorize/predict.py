@@ -119,3 +119,19 @@ def gallery_rows(colorizers: dict, paths, max_side: int | None = None,
             pictures[name] = picture
         rows.append((path.name, truth, pictures))
     return rows
+
+
+def realness_rows(discriminator, colorizers: dict, rgb: np.ndarray, work_side: int) -> list[tuple]:
+    """For :func:`colorize.plots.realness_maps`: the photo and each colorizer's version of it at
+    the working size, with the discriminator's per-patch probability that it is real."""
+    from colorize.data.images import fit_within
+    from colorize.models.gan import realness
+
+    small = fit_within(rgb, work_side)
+    pictures = {"ground truth": small, **{name: colorize_photo(c, small) for name, c in colorizers.items()}}
+    rows = []
+    for name, picture in pictures.items():
+        picture_lab = lab_in_strips(picture)
+        verdict = realness(discriminator, lab.normalize_l(picture_lab[..., :1]), lab.normalize_ab(picture_lab[..., 1:]))
+        rows.append((name, picture, verdict))
+    return rows

@@ -36,6 +36,7 @@ from colorize.data.sources import Dataset
 LOSSES = {"mse": "mean_squared_error", "l2": "mean_squared_error", "mae": "mean_absolute_error",
           "l1": "mean_absolute_error"}
 RUN_FILE, HISTORY_FILE, MODEL_FILE, BACKUP_DIR = "run.json", "history.csv", "model.keras", "backup"
+DISCRIMINATOR_FILE = "discriminator.keras"  # GAN runs only
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class TrainSettings:
     augment: str = "flip"
     #: early stopping on val_loss after this many epochs without improvement (None: off)
     patience: int | None = None
+    #: a finished run whose model's weights initialise this one (a GAN's generator: pre-trained
+    #: with L1 first, the idea DeOldify calls NoGAN)
+    init_from: str | None = None
     seed: int = config.SEED
 
     def to_dict(self) -> dict:
@@ -91,6 +95,13 @@ class Run:
 
     def load_model(self) -> keras.Model:
         return keras.models.load_model(self.directory / MODEL_FILE, compile=False)
+
+    def load_discriminator(self) -> keras.Model:
+        """A GAN run's discriminator at the generator's best epoch."""
+        path = self.directory / DISCRIMINATOR_FILE
+        if not path.is_file():
+            raise ColorizeError(f"Run {self.name} has no discriminator: only GAN runs keep one.")
+        return keras.models.load_model(path, compile=False)
 
     def colorizer(self):
         """This run's model as a colorizer (L -> ab at any photo size) for :mod:`colorize.metrics`."""
@@ -151,6 +162,37 @@ class StopOnDivergence(keras.callbacks.Callback):
             raise ColorizeError(f"Training diverged (loss {loss}) at batch {batch}: lower the learning rate.")
 
 
+class BestModelCheckpoint(keras.callbacks.Callback):
+    """Save a GAN's generator (what predicts) at its best val_loss; ModelCheckpoint would save
+    the whole GAN, a subclassed model that needs its code to be loaded again."""
+
+    def __init__(self, path: Path, best: float | None = None):
+        super().__init__()
+        self.path, self.best = path, np.inf if best is None else best
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get("val_loss")
+        if value is not None and math.isfinite(value) and value < self.best:
+            self.best = value
+            self.model.generator.save(self.path)
+            self.model.discriminator.save(self.path.with_name(DISCRIMINATOR_FILE))
+
+
+class StopOnCollapse(keras.callbacks.Callback):
+    """A GAN whose discriminator wins outright (its loss near 0) no longer teaches the generator."""
+
+    def __init__(self, min_d_loss: float = 1e-3):
+        super().__init__()
+        self.min_d_loss = min_d_loss
+
+    def on_epoch_end(self, epoch, logs=None):
+        d_loss = (logs or {}).get("d_loss")
+        if d_loss is not None and d_loss < self.min_d_loss:
+            self.model.stop_training = True
+            raise ColorizeError(f"The discriminator won (d_loss {d_loss:.2g} at epoch {epoch + 1}): the GAN collapsed; "
+                                "lower its learning rate or raise the L1 weight.")
+
+
 def _trim_history_to_backup(run_dir: Path) -> None:
     """A run killed between logging an epoch and backing it up would log that epoch twice when it
     resumes: keep only the epochs the backup holds."""
@@ -170,13 +212,21 @@ def _best_val_so_far(history_path: Path) -> float | None:
     return float(history["val_loss"].min()) if "val_loss" in history and len(history) else None
 
 
-def _callbacks(run_dir: Path, images_per_epoch: int, patience: int | None, resuming: bool) -> list:
+def _checkpoint(model: keras.Model, path: Path, best: float | None):
+    if models.predictor(model) is model:
+        return keras.callbacks.ModelCheckpoint(path, monitor="val_loss", save_best_only=True,
+                                               initial_value_threshold=best)
+    return BestModelCheckpoint(path, best)  # a GAN: keep only the generator, which is what predicts
+
+
+def _callbacks(model: keras.Model, run_dir: Path, images_per_epoch: int, patience: int | None,
+               resuming: bool) -> list:
     history_path = run_dir / HISTORY_FILE
     callbacks = [
         EpochTimer(images_per_epoch),  # first, so the loggers below see its numbers
         StopOnDivergence(),
-        keras.callbacks.ModelCheckpoint(run_dir / MODEL_FILE, monitor="val_loss", save_best_only=True,
-                                        initial_value_threshold=_best_val_so_far(history_path) if resuming else None),
+        StopOnCollapse(),
+        _checkpoint(model, run_dir / MODEL_FILE, _best_val_so_far(history_path) if resuming else None),
         keras.callbacks.CSVLogger(str(history_path), append=resuming),
         keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), double_checkpoint=True),
     ]
@@ -248,17 +298,36 @@ def train(dataset: Dataset, settings: TrainSettings, *, profile: config.Profile 
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         model = models.build(settings.model, **settings.model_params)
-        crop_size = models.fixed_input_size(model) or settings.crop_size
-        train_data, val_data, steps = _pipelines(dataset, settings, crop_size, models.output_kind(model))
-        model.compile(optimizer=keras.optimizers.Adam(_learning_rate(settings, steps)), loss=_loss(settings.loss))
+        predictor = models.predictor(model)
+        if settings.init_from:
+            _initialise_from(predictor, settings.init_from)
+        crop_size = models.fixed_input_size(predictor) or settings.crop_size
+        train_data, val_data, steps = _pipelines(dataset, settings, crop_size, models.output_kind(predictor))
+        _compile(model, settings, steps)
     images_per_epoch = steps * settings.batch_size
-    print(f"Training {name}: {model.count_params():,} parameters, {settings.epochs} epochs x {steps} steps"
+    print(f"Training {name}: {predictor.count_params():,} parameters, {settings.epochs} epochs x {steps} steps"
           f" of {settings.batch_size} crops {crop_size}x{crop_size}" + (" (resuming)" if resuming else ""))
     start = time.perf_counter()
     model.fit(train_data, validation_data=val_data, epochs=settings.epochs, steps_per_epoch=steps, shuffle=False,
-              callbacks=_callbacks(run_dir, images_per_epoch, settings.patience, resuming), verbose=verbose)
+              callbacks=_callbacks(model, run_dir, images_per_epoch, settings.patience, resuming), verbose=verbose)
     seconds = time.perf_counter() - start
     return _finish(run_dir, model, settings, dataset, profile, seconds, images_per_epoch)
+
+
+def _initialise_from(model: keras.Model, run_name: str) -> None:
+    source = find_run(run_name)
+    if source is None:
+        raise ColorizeError(f"Cannot start from run {run_name!r}: it has not finished (train it first).")
+    model.set_weights(source.load_model().get_weights())
+
+
+def _compile(model: keras.Model, settings: TrainSettings, steps_per_epoch: int) -> None:
+    if isinstance(model, models.gan.ConditionalGAN):  # pix2pix: Adam with beta_1 = 0.5 for both
+        model.compile(g_optimizer=keras.optimizers.Adam(_learning_rate(settings, steps_per_epoch), beta_1=0.5),
+                      d_optimizer=keras.optimizers.Adam(_learning_rate(settings, steps_per_epoch), beta_1=0.5))
+    else:
+        model.compile(optimizer=keras.optimizers.Adam(_learning_rate(settings, steps_per_epoch)),
+                      loss=_loss(settings.loss))
 
 
 def _learning_rate(settings: TrainSettings, steps_per_epoch: int):
@@ -280,8 +349,9 @@ def _finish(run_dir: Path, model: keras.Model, settings: TrainSettings, dataset:
     from colorize import versions
 
     history = pd.read_csv(run_dir / HISTORY_FILE)
+    predictor = models.predictor(model)
     if not (run_dir / MODEL_FILE).is_file():  # no finite val_loss ever: keep the last weights
-        model.save(run_dir / MODEL_FILE)
+        predictor.save(run_dir / MODEL_FILE)
     best = int(history["val_loss"].idxmin()) if "val_loss" in history else len(history) - 1
     # The first epoch includes tracing the graph; the speed of the others is the model's.
     steady = history["images_per_second"].iloc[1:] if len(history) > 1 else history["images_per_second"]
@@ -289,9 +359,10 @@ def _finish(run_dir: Path, model: keras.Model, settings: TrainSettings, dataset:
         "name": run_dir.name,
         "model": settings.model,
         "model_params": settings.model_params,
-        "parameters": int(model.count_params()),
-        "stride": models.stride(model),
-        "output": models.output_kind(model),
+        "parameters": int(predictor.count_params()),
+        "trained_parameters": int(sum(np.prod(w.shape) for w in model.weights)),
+        "stride": models.stride(predictor),
+        "output": models.output_kind(predictor),
         "profile": profile,
         "dataset": dataset.describe(),
         "split_sizes": dataset.counts(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 
 from colorize.config import ColorizeError
-from colorize.models import autoencoder, baseline, unet
+from colorize.models import autoencoder, baseline, gan, unet
 from colorize.models.autoencoder import polychromify, seed000_autoencoder
 from colorize.models.baseline import seed000_baseline, seed001_rgb_baseline, updated_cnn
 from colorize.models.unet import unet as unet_model, unet_body
@@ -21,6 +21,7 @@ BUILDERS = {
     "seed000_autoencoder": seed000_autoencoder,
     "polychromify": polychromify,
     "unet": unet_model,
+    "pix2pix": gan.pix2pix,
 }
 
 
@@ -29,6 +30,11 @@ def build(name: str, **params) -> keras.Model:
     if name not in BUILDERS:
         raise ColorizeError(f"Unknown model {name!r}: choose one of {', '.join(BUILDERS)}.")
     return BUILDERS[name](**params)
+
+
+def predictor(model: keras.Model) -> keras.Model:
+    """The network that colorizes: a GAN's generator, otherwise the model itself."""
+    return getattr(model, "generator", model)
 
 
 def fixed_input_size(model: keras.Model) -> int | None:
@@ -52,6 +58,7 @@ def output_kind(model: keras.Model) -> str:
     return {2: "ab", 3: "rgb"}[model.output_shape[-1]]
 
 
-__all__ = ["BUILDERS", "autoencoder", "baseline", "build", "fixed_input_size", "output_kind", "polychromify",
+__all__ = ["BUILDERS", "autoencoder", "baseline", "build", "fixed_input_size", "gan", "output_kind", "polychromify",
+           "predictor",
            "seed000_autoencoder", "seed000_baseline", "seed001_rgb_baseline", "stride", "unet", "unet_body",
            "unet_model", "updated_cnn"]
