@@ -28,11 +28,12 @@ export PATH := $(abspath $(dir $(PY))):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: help setup data notebooks reports all test unit-test notebook-test lab clean
+.PHONY: help setup data notebooks reports all test unit-test notebook-test lab clean bench
 help:
 	@echo "make all    set up if needed, get data, run every lesson, write reports/  (PROFILE=$(PROFILE) DATASET=$(DATASET))"
 	@echo "make test   set up if needed, unit tests + every notebook under the smoke profile (nbval)"
 	@echo "make lab    open the lessons in JupyterLab"
+	@echo "make bench  time training of each model against this CPU's matmul peak (reports/bench/)"
 	@echo "make clean  remove built HTML reports and caches (keeps data/, models/ and reports/*.ipynb)"
 
 setup: $(PY)
@@ -85,6 +86,9 @@ notebook-test: setup
 
 lab: setup
 	$(PY) -m jupyter lab notebooks/
+
+bench: setup
+	$(PY) benchmarks/bench_train.py
 
 clean:
 	rm -f reports/*.html
