@@ -19,6 +19,8 @@ SMALL = {
     "seed000_autoencoder": dict(size=SIZE, filters=4, code=8),
     "polychromify": dict(size=SIZE),
     "unet": dict(base_filters=4, depth=2),
+    "pix2pix": dict(base_filters=4, depth=2, disc_filters=4, disc_downsamplings=2),
+    "colorful_classifier": dict(base_filters=4, depth=2),
 }
 FULLY_CONVOLUTIONAL = ("seed000_baseline", "seed001_rgb_baseline", "updated_cnn", "unet")
 #: (builder, its small params) of the dense families, every polychromify variant included
@@ -42,12 +44,17 @@ def test_builder_maps_an_l_batch_to_ab_or_rgb_in_range(name):
     model = models.build(name, **SMALL[name])
     assert isinstance(model, keras.Model) and not model.compiled  # uncompiled
     out = np.asarray(model(_l_batch(SIZE, SIZE), training=False))
-    if name == "seed001_rgb_baseline":
-        assert models.output_kind(model) == "rgb"
+    kind = models.output_kind(models.predictor(model))  # a GAN colorizes with its generator
+    if name == "colorful_classifier":
+        assert kind == "distribution"
+        assert out.shape[:3] == (2, SIZE, SIZE) and out.shape[-1] > 100
+        np.testing.assert_allclose(out.sum(axis=-1), 1.0, atol=1e-4)  # softmax over the ab bins
+    elif name == "seed001_rgb_baseline":
+        assert kind == "rgb"
         assert out.shape == (2, SIZE, SIZE, 3)
         assert out.min() > 0.0 and out.max() < 1.0  # sigmoid
     else:
-        assert models.output_kind(model) == "ab"
+        assert kind == "ab"
         assert out.shape == (2, SIZE, SIZE, 2)
         assert out.min() > -1.0 and out.max() < 1.0  # tanh
     assert np.isfinite(out).all()
