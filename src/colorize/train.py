@@ -173,20 +173,20 @@ class StopOnDivergence(keras.callbacks.Callback):
             raise ColorizeError(f"Training diverged (loss {loss}) at batch {batch}: lower the learning rate.")
 
 
-class BestModelCheckpoint(keras.callbacks.Callback):
-    """Save a GAN's generator (what predicts) at its best val_loss; ModelCheckpoint would save
-    the whole GAN, a subclassed model that needs its code to be loaded again."""
+class GeneratorCheckpoint(keras.callbacks.Callback):
+    """Save a GAN's generator (what predicts) and discriminator after every epoch: the last epoch's
+    generator is the one kept, as in pix2pix. Picking the epoch of lowest validation L1 would pick
+    the *least* adversarial generator, since the adversary pulls colours away from the L1 average
+    on purpose. (ModelCheckpoint would also save the whole GAN, a subclassed model that needs its
+    code to be loaded again.)"""
 
-    def __init__(self, path: Path, best: float | None = None):
+    def __init__(self, path: Path):
         super().__init__()
-        self.path, self.best = path, np.inf if best is None else best
+        self.path = path
 
     def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get("val_loss")
-        if value is not None and math.isfinite(value) and value < self.best:
-            self.best = value
-            self.model.generator.save(self.path)
-            self.model.discriminator.save(self.path.with_name(DISCRIMINATOR_FILE))
+        self.model.generator.save(self.path)
+        self.model.discriminator.save(self.path.with_name(DISCRIMINATOR_FILE))
 
 
 class StopOnCollapse(keras.callbacks.Callback):
@@ -227,7 +227,7 @@ def _checkpoint(model: keras.Model, path: Path, best: float | None):
     if models.predictor(model) is model:
         return keras.callbacks.ModelCheckpoint(path, monitor="val_loss", save_best_only=True,
                                                initial_value_threshold=best)
-    return BestModelCheckpoint(path, best)  # a GAN: keep only the generator, which is what predicts
+    return GeneratorCheckpoint(path)
 
 
 def _callbacks(model: keras.Model, run_dir: Path, images_per_epoch: int, patience: int | None,
@@ -406,6 +406,8 @@ def _finish(run_dir: Path, model: keras.Model, settings: TrainSettings, dataset:
         "epochs_run": int(len(history)),
         "stopped_early": bool(len(history) < settings.epochs),
         "best_epoch": best + 1,
+        # the epoch whose weights model.keras holds: a GAN keeps its last generator
+        "saved_epoch": int(len(history)) if predictor is not model else best + 1,
         "best_val_loss": float(history["val_loss"].iloc[best]) if "val_loss" in history else None,
         "images_per_epoch": images_per_epoch,
         "train_seconds": float(history["seconds"].sum()) if "seconds" in history else seconds,
