@@ -115,6 +115,8 @@ def test_a_gan_run_saves_a_generator_that_colorizes_any_size(dataset):
     assert {"d_loss", "g_adversarial", "g_l1", "d_real_accuracy", "d_fake_accuracy", "val_loss"} <= set(history)
     generator = run.load_model()
     assert generator.name == "unet" and generator.output_shape[-1] == 2
+    # the last generator is kept (pix2pix), not the epoch of lowest validation L1
+    assert run.record["saved_epoch"] == run.record["epochs_run"] == 2
     assert run.record["parameters"] == generator.count_params()
     assert run.record["trained_parameters"] > run.record["parameters"]  # the discriminator too
     discriminator = run.load_discriminator()
@@ -136,9 +138,9 @@ def test_generator_starts_from_the_pretrained_run(dataset, monkeypatch):
     seen = {}
     original = training._compile
 
-    def spy(model, settings, steps):
+    def spy(model, settings, steps, loss=None):
         seen["weights"] = [w.copy() for w in model.generator.get_weights()]
-        original(model, settings, steps)
+        original(model, settings, steps, loss)
 
     monkeypatch.setattr(training, "_compile", spy)
     training.train(dataset, replace(GAN_SETTINGS, init_from=pretrained.name), verbose=0)

@@ -182,3 +182,18 @@ def test_summarize_by_hand():
     summary = metrics.summarize(table)
     assert summary["psnr"] == 25.0 and summary["auc"] == pytest.approx(0.85) and summary["photos"] == 2
     assert summary["colorfulness_ratio"] == pytest.approx(15.0 / 30.0)  # ratio of means, not mean of ratios
+
+
+def test_scoring_in_threads_gives_the_same_tables_in_photo_order(test_photos):
+    def tinted(lightness):
+        return np.stack([np.full_like(lightness, 6.0), lightness / 10.0 - 5.0], axis=-1)
+
+    colorizers = {"gray": metrics.gray_colorizer, "tinted": tinted}
+    serial = metrics.score_models(colorizers, test_photos[:4], max_side=96, progress=False, workers=1)
+    threaded = metrics.score_models(colorizers, test_photos[:4], max_side=96, progress=False, workers=2)
+    for name in colorizers:
+        pd.testing.assert_frame_equal(serial[0][name], threaded[0][name])
+        np.testing.assert_array_equal(serial[1][name], threaded[1][name])
+    assert list(threaded[0]["tinted"].photo) == [path.name for path in test_photos[:4]]
+    board = metrics.leaderboard(threaded[0])
+    assert list(board.index) == sorted(colorizers, key=lambda n: -threaded[0][n].psnr.mean())

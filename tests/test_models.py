@@ -20,6 +20,7 @@ SMALL = {
     "polychromify": dict(size=SIZE),
     "unet": dict(base_filters=4, depth=2),
     "pix2pix": dict(base_filters=4, depth=2, disc_filters=4, disc_downsamplings=2),
+    "colorful_classifier": dict(base_filters=4, depth=2),
 }
 FULLY_CONVOLUTIONAL = ("seed000_baseline", "seed001_rgb_baseline", "updated_cnn", "unet")
 #: (builder, its small params) of the dense families, every polychromify variant included

@@ -15,7 +15,9 @@ uint8. That makes scores of all models, and of the gray baseline, directly compa
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,9 @@ from colorize.data.images import fit_within, read_rgb
 
 #: Thresholds of the raw AuC, in ab units (Zhang et al. 2016 sweep 0..150).
 AUC_THRESHOLDS = np.arange(0, 151, dtype=np.float64)
+
+#: Photos scored at once (threads): one per core.
+SCORING_WORKERS = os.cpu_count() or 1
 
 #: How the gray baseline is labelled in every score table.
 GRAY_LABEL = "gray baseline (ab = 0)"
@@ -133,16 +138,9 @@ def score_colorizer(
     ``max_side=None`` scores at full resolution (the course's reference); a number downsizes
     first (quick profiles only).
     """
-    rows, curves = [], []
-    photos = list(photos)
-    for path in progress_bar(photos, desc=f"scoring {name}".strip(), disable=not progress):
-        truth = fit_within(read_rgb(path), max_side)
-        truth_lab = _lab_of(truth)
-        scores, curve = score_image(truth, colorize_rgb(colorizer, truth, truth_lab), truth_lab)
-        rows.append({"photo": Path(path).name, "height": truth.shape[0], "width": truth.shape[1], **scores})
-        curves.append(curve)
-    table = pd.DataFrame(rows)
-    return (table, np.stack(curves)) if return_curves else table
+    tables, curves = score_models({name or "colorizer": colorizer}, photos, max_side=max_side, progress=progress)
+    table, curve = next(iter(tables.values())), next(iter(curves.values()))
+    return (table, curve) if return_curves else table
 
 
 SUMMARY_COLUMNS = ["psnr", "ssim", "mse_ab", "auc", "colorfulness", "colorfulness_ratio"]
@@ -158,23 +156,31 @@ def summarize(table: pd.DataFrame, name: str = "") -> pd.Series:
 
 
 def score_models(colorizers: dict[str, Colorizer], photos: Iterable[Path], max_side: int | None = None,
-                 progress: bool = True) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
+                 progress: bool = True, workers: int = SCORING_WORKERS
+                 ) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
     """Score several colorizers on the same photos, each photo read and converted once.
 
-    Returns per-image tables and AuC curves ``[photos, thresholds]``, both keyed by colorizer name.
+    Photos are scored ``workers`` at a time in threads (TensorFlow, NumPy and SciPy release the
+    GIL in their heavy loops), and results are kept in photo order, so the numbers do not depend
+    on the number of workers. Returns per-image tables and AuC curves ``[photos, thresholds]``,
+    both keyed by colorizer name.
     """
-    rows = {name: [] for name in colorizers}
-    curves = {name: [] for name in colorizers}
     photos = list(photos)
-    for path in progress_bar(photos, desc=f"scoring {len(colorizers)} colorizers", disable=not progress):
+
+    def score_photo(path):
         truth = fit_within(read_rgb(path), max_side)
         truth_lab = _lab_of(truth)
+        found = {}
         for name, colorizer in colorizers.items():
             scores, curve = score_image(truth, colorize_rgb(colorizer, truth, truth_lab), truth_lab)
-            rows[name].append({"photo": Path(path).name, "height": truth.shape[0], "width": truth.shape[1], **scores})
-            curves[name].append(curve)
-    return ({name: pd.DataFrame(table) for name, table in rows.items()},
-            {name: np.stack(curve) for name, curve in curves.items()})
+            found[name] = ({"photo": Path(path).name, "height": truth.shape[0], "width": truth.shape[1], **scores}, curve)
+        return found
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = list(progress_bar(pool.map(score_photo, photos), total=len(photos),
+                                    desc=f"scoring {len(colorizers)} colorizers", disable=not progress))
+    return ({name: pd.DataFrame([found[name][0] for found in results]) for name in colorizers},
+            {name: np.stack([found[name][1] for found in results]) for name in colorizers})
 
 
 def leaderboard(tables: dict[str, pd.DataFrame], sort_by: str | None = "psnr") -> pd.DataFrame:

@@ -387,3 +387,50 @@ def realness_maps(rows: list[tuple[str, np.ndarray, np.ndarray]], title: str = "
     fig.suptitle(title or "What the discriminator thinks of each patch", fontweight="bold")
     fig.tight_layout()
     return fig
+
+
+def ab_points(points: dict[str, tuple[float, float]], lightness: float = 60.0, title: str = "",
+              limit: float = 110.0) -> plt.Figure:
+    """Labelled colours in the ab plane, over the sRGB gamut at one lightness."""
+    fig, ax = plt.subplots(figsize=(5.6, 5.2))
+    rgba, _, extent = ab_plane_colors(lightness, limit=limit)
+    ax.imshow(rgba, extent=extent, alpha=0.85)
+    for label, (a, b) in points.items():
+        ax.scatter([a], [b], s=60, color="k", zorder=3)
+        ax.annotate(label, (a, b), textcoords="offset points", xytext=(6, 6), fontsize=9)
+    ax.axhline(0, color="k", lw=0.4)
+    ax.axvline(0, color="k", lw=0.4)
+    ax.set(xlabel="a, green − / red + (Lab units)", ylabel="b, blue − / yellow + (Lab units)",
+           title=title or f"Colours in the ab plane (background: sRGB gamut at L = {lightness:g})")
+    fig.tight_layout()
+    return fig
+
+
+def ab_bin_map(ax: plt.Axes, bins: np.ndarray, values: np.ndarray, title: str, label: str, log: bool = True,
+               cmap: str = "viridis") -> None:
+    """One value per quantised ab bin, drawn as the bin's square cell in the ab plane."""
+    values = np.asarray(values, dtype=np.float64)
+    shown = np.log10(np.maximum(values, 1e-12)) if log else values
+    grid = float(np.min(np.diff(np.unique(bins[:, 0])))) if len(bins) > 1 else 10.0
+    cells = ax.scatter(bins[:, 0], bins[:, 1], c=shown, cmap=cmap, marker="s", s=(grid * 0.33) ** 2, linewidths=0)
+    ax.set(xlim=(-115, 115), ylim=(-115, 115), aspect="equal", title=title,
+           xlabel="a (Lab units)", ylabel="b (Lab units)")
+    ax.figure.colorbar(cells, ax=ax, shrink=0.8, label=f"log10 {label}" if log else label)
+
+
+def ab_bins_figure(bins: np.ndarray, bins_per_lightness: dict[float, int], lightness: float = 50.0) -> plt.Figure:
+    """The quantised ab bins over the sRGB gamut (left), and how many are in gamut at each L (right)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8))
+    rgba, _, extent = ab_plane_colors(lightness, limit=115.0)
+    axes[0].imshow(rgba, extent=extent)
+    axes[0].scatter(bins[:, 0], bins[:, 1], s=6, color="k")
+    axes[0].set(title=f"{len(bins)} bin centres (any L) over the gamut at L = {lightness:g}",
+                xlabel="a (Lab units)", ylabel="b (Lab units)")
+    levels = sorted(bins_per_lightness)
+    axes[1].plot(levels, [bins_per_lightness[level] for level in levels], "o-")
+    axes[1].axhline(len(bins), color="k", lw=0.7, ls=":", label=f"all L: {len(bins)} bins")
+    axes[1].set(title="Bins that hold an sRGB colour, per lightness", xlabel="L (0-100)", ylabel="bins in gamut")
+    axes[1].legend()
+    fig.suptitle("Colour as classes: a 10-unit grid over the ab plane, kept where sRGB has colours", fontweight="bold")
+    fig.tight_layout()
+    return fig

@@ -28,9 +28,10 @@ def network_size(height: int, width: int, work_side: int, stride: int) -> tuple[
 class ModelColorizer:
     """A trained Keras model as a colorizer: L ``[H, W]`` (0..100) -> ab ``[H, W, 2]`` (Lab units)."""
 
-    def __init__(self, model, work_side: int):
+    def __init__(self, model, work_side: int, temperature: float | None = None):
         self.model = model
         self.work_side = int(work_side)
+        self.temperature = temperature
         self.fixed_size = models.fixed_input_size(model)
         self.stride = models.stride(model)
         self.output = models.output_kind(model)
@@ -53,6 +54,11 @@ class ModelColorizer:
         output = self._forward(lab.normalize_l(small_l))[0]
         if self.output == "rgb":  # the seeds' RGB baseline: keep only the colour of what it drew
             return np.asarray(lab.rgb_to_lab(tf.clip_by_value(output, 0.0, 1.0)))[..., 1:]
+        if self.output == "distribution":  # Zhang et al.: one colour from the distribution
+            from colorize import classification
+
+            temperature = classification.T_DEFAULT if self.temperature is None else self.temperature
+            return np.asarray(classification.annealed_mean(output, classification.ab_bins(), temperature))
         return np.asarray(lab.denormalize_ab(output))
 
     def network_rgb(self, rgb: np.ndarray) -> np.ndarray:

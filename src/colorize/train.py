@@ -35,6 +35,9 @@ from colorize.data.sources import Dataset
 
 LOSSES = {"mse": "mean_squared_error", "l2": "mean_squared_error", "mae": "mean_absolute_error",
           "l1": "mean_absolute_error"}
+#: Losses of distribution models (Zhang et al.): lambda of the class rebalancing (1: none).
+DISTRIBUTION_LOSSES = {"rebalanced_ce": 0.5, "ce": 1.0}
+PRIOR_FILE = "prior.npz"  # distribution runs: the colour prior and class weights they trained with
 RUN_FILE, HISTORY_FILE, MODEL_FILE, BACKUP_DIR = "run.json", "history.csv", "model.keras", "backup"
 DISCRIMINATOR_FILE = "discriminator.keras"  # GAN runs only
 
@@ -103,11 +106,19 @@ class Run:
             raise ColorizeError(f"Run {self.name} has no discriminator: only GAN runs keep one.")
         return keras.models.load_model(path, compile=False)
 
-    def colorizer(self):
-        """This run's model as a colorizer (L -> ab at any photo size) for :mod:`colorize.metrics`."""
+    def colorizer(self, temperature: float | None = None):
+        """This run's model as a colorizer (L -> ab at any photo size) for :mod:`colorize.metrics`;
+        ``temperature``: the annealed mean's T for distribution models (default 0.38)."""
         from colorize.predict import ModelColorizer
 
-        return ModelColorizer(self.load_model(), work_side=self.record["settings"]["work_side"])
+        return ModelColorizer(self.load_model(), work_side=self.record["settings"]["work_side"], temperature=temperature)
+
+    def prior(self) -> dict[str, np.ndarray]:
+        """A distribution run's colour prior, smoothed prior and class weights."""
+        path = self.directory / PRIOR_FILE
+        if not path.is_file():
+            raise ColorizeError(f"Run {self.name} has no colour prior: only distribution models keep one.")
+        return dict(np.load(path))
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -162,20 +173,20 @@ class StopOnDivergence(keras.callbacks.Callback):
             raise ColorizeError(f"Training diverged (loss {loss}) at batch {batch}: lower the learning rate.")
 
 
-class BestModelCheckpoint(keras.callbacks.Callback):
-    """Save a GAN's generator (what predicts) at its best val_loss; ModelCheckpoint would save
-    the whole GAN, a subclassed model that needs its code to be loaded again."""
+class GeneratorCheckpoint(keras.callbacks.Callback):
+    """Save a GAN's generator (what predicts) and discriminator after every epoch: the last epoch's
+    generator is the one kept, as in pix2pix. Picking the epoch of lowest validation L1 would pick
+    the *least* adversarial generator, since the adversary pulls colours away from the L1 average
+    on purpose. (ModelCheckpoint would also save the whole GAN, a subclassed model that needs its
+    code to be loaded again.)"""
 
-    def __init__(self, path: Path, best: float | None = None):
+    def __init__(self, path: Path):
         super().__init__()
-        self.path, self.best = path, np.inf if best is None else best
+        self.path = path
 
     def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get("val_loss")
-        if value is not None and math.isfinite(value) and value < self.best:
-            self.best = value
-            self.model.generator.save(self.path)
-            self.model.discriminator.save(self.path.with_name(DISCRIMINATOR_FILE))
+        self.model.generator.save(self.path)
+        self.model.discriminator.save(self.path.with_name(DISCRIMINATOR_FILE))
 
 
 class StopOnCollapse(keras.callbacks.Callback):
@@ -216,7 +227,7 @@ def _checkpoint(model: keras.Model, path: Path, best: float | None):
     if models.predictor(model) is model:
         return keras.callbacks.ModelCheckpoint(path, monitor="val_loss", save_best_only=True,
                                                initial_value_threshold=best)
-    return BestModelCheckpoint(path, best)  # a GAN: keep only the generator, which is what predicts
+    return GeneratorCheckpoint(path)
 
 
 def _callbacks(model: keras.Model, run_dir: Path, images_per_epoch: int, patience: int | None,
@@ -302,8 +313,9 @@ def train(dataset: Dataset, settings: TrainSettings, *, profile: config.Profile 
         if settings.init_from:
             _initialise_from(predictor, settings.init_from)
         crop_size = models.fixed_input_size(predictor) or settings.crop_size
-        train_data, val_data, steps = _pipelines(dataset, settings, crop_size, models.output_kind(predictor))
-        _compile(model, settings, steps)
+        kind = models.output_kind(predictor)
+        train_data, val_data, steps = _pipelines(dataset, settings, crop_size, "ab" if kind == "distribution" else kind)
+        _compile(model, settings, steps, _distribution_loss(dataset, settings, run_dir) if kind == "distribution" else None)
     images_per_epoch = steps * settings.batch_size
     print(f"Training {name}: {predictor.count_params():,} parameters, {settings.epochs} epochs x {steps} steps"
           f" of {settings.batch_size} crops {crop_size}x{crop_size}" + (" (resuming)" if resuming else ""))
@@ -321,13 +333,37 @@ def _initialise_from(model: keras.Model, run_name: str) -> None:
     model.set_weights(source.load_model().get_weights())
 
 
-def _compile(model: keras.Model, settings: TrainSettings, steps_per_epoch: int) -> None:
+def colour_prior(dataset: Dataset, work_side: int) -> np.ndarray:
+    """The empirical distribution of the training photos' colours over the ab bins."""
+    from colorize import classification, lab
+
+    photos = load_split(dataset, "train", work_side)
+    ab = np.concatenate([np.asarray(lab.rgb_to_lab(photo))[..., 1:].reshape(-1, 2) for photo in photos])
+    return classification.empirical_prior(ab, classification.ab_bins())
+
+
+def _distribution_loss(dataset: Dataset, settings: TrainSettings, run_dir: Path):
+    """Zhang et al.'s loss: cross-entropy on soft-encoded ab, each pixel weighted by how rare the
+    bin of its true colour is under the training photos' smoothed prior."""
+    from colorize import classification
+
+    if settings.loss not in DISTRIBUTION_LOSSES:
+        raise ColorizeError(f"A distribution model needs loss {' or '.join(DISTRIBUTION_LOSSES)}, not {settings.loss!r}.")
+    bins = classification.ab_bins()
+    prior = colour_prior(dataset, settings.work_side)
+    smoothed = classification.smooth_prior(prior, bins)
+    weights = classification.rebalancing_weights(smoothed, lam=DISTRIBUTION_LOSSES[settings.loss])
+    np.savez(run_dir / PRIOR_FILE, prior=prior, smoothed=smoothed, weights=weights)
+    return classification.RebalancedCrossEntropy(bins, weights)
+
+
+def _compile(model: keras.Model, settings: TrainSettings, steps_per_epoch: int, loss=None) -> None:
     if isinstance(model, models.gan.ConditionalGAN):  # pix2pix: Adam with beta_1 = 0.5 for both
         model.compile(g_optimizer=keras.optimizers.Adam(_learning_rate(settings, steps_per_epoch), beta_1=0.5),
                       d_optimizer=keras.optimizers.Adam(_learning_rate(settings, steps_per_epoch), beta_1=0.5))
     else:
         model.compile(optimizer=keras.optimizers.Adam(_learning_rate(settings, steps_per_epoch)),
-                      loss=_loss(settings.loss))
+                      loss=loss or _loss(settings.loss))
 
 
 def _learning_rate(settings: TrainSettings, steps_per_epoch: int):
@@ -370,6 +406,8 @@ def _finish(run_dir: Path, model: keras.Model, settings: TrainSettings, dataset:
         "epochs_run": int(len(history)),
         "stopped_early": bool(len(history) < settings.epochs),
         "best_epoch": best + 1,
+        # the epoch whose weights model.keras holds: a GAN keeps its last generator
+        "saved_epoch": int(len(history)) if predictor is not model else best + 1,
         "best_val_loss": float(history["val_loss"].iloc[best]) if "val_loss" in history else None,
         "images_per_epoch": images_per_epoch,
         "train_seconds": float(history["seconds"].sum()) if "seconds" in history else seconds,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 
 from colorize.config import ColorizeError
-from colorize.models import autoencoder, baseline, gan, unet
+from colorize.models import autoencoder, baseline, classifier, gan, unet
 from colorize.models.autoencoder import polychromify, seed000_autoencoder
 from colorize.models.baseline import seed000_baseline, seed001_rgb_baseline, updated_cnn
 from colorize.models.unet import unet as unet_model, unet_body
@@ -22,6 +22,7 @@ BUILDERS = {
     "polychromify": polychromify,
     "unet": unet_model,
     "pix2pix": gan.pix2pix,
+    "colorful_classifier": classifier.colorful_classifier,
 }
 
 
@@ -54,11 +55,12 @@ def stride(model: keras.Model) -> int:
 
 
 def output_kind(model: keras.Model) -> str:
-    """``"ab"`` or ``"rgb"``, from the number of output channels."""
-    return {2: "ab", 3: "rgb"}[model.output_shape[-1]]
+    """``"ab"``, ``"rgb"``, or ``"distribution"`` (probabilities over quantised ab bins), from the
+    number of output channels."""
+    return {2: "ab", 3: "rgb"}.get(model.output_shape[-1], "distribution")
 
 
-__all__ = ["BUILDERS", "autoencoder", "baseline", "build", "fixed_input_size", "gan", "output_kind", "polychromify",
+__all__ = ["BUILDERS", "autoencoder", "baseline", "build", "classifier", "fixed_input_size", "gan", "output_kind", "polychromify",
            "predictor",
            "seed000_autoencoder", "seed000_baseline", "seed001_rgb_baseline", "stride", "unet", "unet_body",
            "unet_model", "updated_cnn"]

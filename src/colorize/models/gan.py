@@ -8,8 +8,9 @@
 * The generator's loss is adversarial + ``l1_weight`` x L1 on ab (pix2pix: lambda = 100).
 
 :class:`ConditionalGAN` is a ``keras.Model`` with its own ``train_step``, so ``fit`` and its
-callbacks (checkpoints, CSV logs, resume) work as for every other model; validation reports the
-generator's L1, which is what checkpoints and early stopping watch.
+callbacks (CSV logs, resume) work as for every other model. Validation reports the generator's
+L1; it rises while the adversary does its job, so a GAN run keeps its last generator
+(:class:`colorize.train.GeneratorCheckpoint`), not the one of lowest L1.
 """
 
 from __future__ import annotations
