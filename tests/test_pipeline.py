@@ -96,9 +96,11 @@ def test_training_crops_come_from_the_photos(photos):
     for crop in l_batch[..., 0]:
         found = False
         for image_l in lightness:
-            hits = np.argwhere(np.abs(image_l[: -CROP + 1, : -CROP + 1] - crop[0, 0]) < 1e-6)
-            for top, left in hits[:200]:
-                if np.allclose(image_l[top:top + CROP, left:left + CROP], crop, atol=1e-5):
+            # 1e-4 (0.005 L units): other tests switch on TF's op determinism, whose kernels
+            # round the batch's Lab a few 1e-7 differently from this per-photo conversion
+            hits = np.argwhere(np.abs(image_l[: -CROP + 1, : -CROP + 1] - crop[0, 0]) < 1e-4)
+            for top, left in hits[:2000]:
+                if np.allclose(image_l[top:top + CROP, left:left + CROP], crop, atol=1e-4):
                     found = True
                     break
             if found:
