@@ -46,12 +46,16 @@ class ModelColorizer:
             return self.fixed_size, self.fixed_size
         return network_size(height, width, self.work_side, self.stride)
 
-    def small_ab(self, lightness: np.ndarray) -> np.ndarray:
-        """ab in Lab units at the network's size (before upsampling)."""
+    def _network_output(self, lightness: np.ndarray) -> tf.Tensor:
+        """The model's raw output for a photo's L, shrunk to the network's input size."""
         size = self.input_size(*lightness.shape)
         small_l = tf.image.resize(np.asarray(lightness, np.float32)[None, ..., None], size, method="area",
                                   antialias=True)
-        output = self._forward(lab.normalize_l(small_l))[0]
+        return self._forward(lab.normalize_l(small_l))[0]
+
+    def small_ab(self, lightness: np.ndarray) -> np.ndarray:
+        """ab in Lab units at the network's size (before upsampling)."""
+        output = self._network_output(lightness)
         if self.output == "rgb":  # the seeds' RGB baseline: keep only the colour of what it drew
             return np.asarray(lab.rgb_to_lab(tf.clip_by_value(output, 0.0, 1.0)))[..., 1:]
         if self.output == "distribution":  # Zhang et al.: one colour from the distribution
@@ -67,10 +71,8 @@ class ModelColorizer:
         if self.output != "rgb":
             raise ValueError("network_rgb is for RGB-output models; ab models keep the photo's L")
         lightness = lab_in_strips(rgb)[..., 0]
-        size = self.input_size(*lightness.shape)
-        small_l = tf.image.resize(lightness[None, ..., None], size, method="area", antialias=True)
-        output = tf.clip_by_value(self._forward(lab.normalize_l(small_l)), 0.0, 1.0)
-        full = tf.image.resize(output, lightness.shape, method="bilinear")[0]
+        output = tf.clip_by_value(self._network_output(lightness), 0.0, 1.0)
+        full = tf.image.resize(output[None], lightness.shape, method="bilinear")[0]
         return np.asarray(tf.cast(tf.round(full * 255.0), tf.uint8))
 
     def __call__(self, lightness: np.ndarray) -> np.ndarray:

@@ -420,19 +420,6 @@ def _finish(run_dir: Path, model: keras.Model, settings: TrainSettings, dataset:
     return Run(run_dir, record)
 
 
-def early_stopping_epoch(history: pd.DataFrame, patience: int) -> int:
-    """The epoch (1-based) at which EarlyStopping(patience) would have stopped this history."""
-    best, waited = np.inf, 0
-    for epoch, value in enumerate(history["val_loss"], start=1):
-        if value < best:
-            best, waited = value, 0
-        else:
-            waited += 1
-            if waited >= patience:
-                return epoch
-    return len(history)
-
-
 def runs_table(runs: dict[str, Run]) -> pd.DataFrame:
     """One row per run: parameters, epochs, best validation loss, seconds, images/s."""
     rows = [{"model": label, "parameters": run.record["parameters"], "epochs": run.record["epochs_run"],
