@@ -117,6 +117,30 @@ def test_save_fig_writes_under_reports_figures(tmp_path):
     assert json.loads(summary.read_text())["key_figure"] == "best.png"
 
 
+def test_photo_figures_are_saved_and_shown_as_jpeg_to_keep_reports_small(tmp_path):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from skimage import data as skimage_data
+
+    photo = skimage_data.astronaut()
+    gallery = plots.image_grid([photo, photo], ["a", "b"], ncols=2)
+    assert plots.is_photographic(gallery) and not plots.is_photographic(_small_figure())
+    plots.set_notebook("98_figs")
+    path = plots.save_fig(gallery, "gallery")
+    assert path.suffix == ".jpg" and path.read_bytes()[:3] == b"\xff\xd8\xff"
+
+    shell = InteractiveShell.instance()
+    try:
+        plots.use_style()
+        shown, _ = shell.display_formatter.format(gallery)
+        assert "image/jpeg" in shown and "image/png" not in shown
+        curve, _ = shell.display_formatter.format(_small_figure())
+        assert "image/png" in curve and "image/jpeg" not in curve
+        assert len(shown["image/jpeg"]) < len(plots._figure_bytes(gallery, "png")) / 2
+    finally:
+        InteractiveShell.clear_instance()
+
+
 def test_start_lesson_and_record_summary(tmp_path, capsys):
     lesson = reporting.start_lesson("99_test", profile="smoke")
     assert isinstance(lesson, reporting.Lesson)

@@ -499,6 +499,8 @@ def twins_figure(images: Sequence[np.ndarray], twins: pd.DataFrame, names: Seque
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
+    from colorize import plots
+
     rows = max(len(twins), 1)
     fig, axes = plt.subplots(rows, 6, figsize=(15, 2.6 * rows + 0.7), squeeze=False,
                              gridspec_kw={"width_ratios": [1, 1, 1, 1, 1.5, 1.5]})
@@ -522,4 +524,4 @@ def twins_figure(images: Sequence[np.ndarray], twins: pd.DataFrame, names: Seque
             ax.set_title(title, fontsize=9, fontweight="normal")
     fig.suptitle("Same lightness pattern, different colour: patch pairs found by search", fontweight="bold")
     fig.tight_layout()
-    return fig
+    return plots.photographic(fig)

@@ -38,8 +38,52 @@ STYLE = {
 _current = {"notebook": "scratch"}
 
 
+# Photos stored as PNG cost about 2 MB per gallery; JPEG at this quality looks the same on
+# screen and keeps each executed report (which embeds every figure) under a few MB.
+PHOTO_JPEG_QUALITY = 85
+
+
 def use_style() -> None:
     matplotlib.rcParams.update(STYLE)
+    _show_photographs_as_jpeg()
+
+
+def photographic(fig: plt.Figure) -> plt.Figure:
+    """Mark ``fig`` as mostly photos: it is then saved and shown in notebooks as JPEG."""
+    fig._colorize_photographic = True
+    return fig
+
+
+def is_photographic(fig: plt.Figure) -> bool:
+    return bool(getattr(fig, "_colorize_photographic", False))
+
+
+def _figure_bytes(fig: plt.Figure, fmt: str) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    options = {"pil_kwargs": {"quality": PHOTO_JPEG_QUALITY}} if fmt == "jpeg" else {}
+    fig.savefig(buffer, format=fmt, dpi=matplotlib.rcParams["figure.dpi"], bbox_inches="tight", **options)
+    return buffer.getvalue()
+
+
+def _show_photographs_as_jpeg() -> None:
+    """In a notebook kernel, display photographic figures as JPEG and all others as PNG."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    from matplotlib.figure import Figure
+
+    # Load the inline backend now: on import it registers its own PNG formatter, which would
+    # otherwise replace ours at the first figure.
+    plt.switch_backend(matplotlib.get_backend())
+    formatters = shell.display_formatter.formatters
+    formatters["image/png"].for_type(Figure, lambda fig: None if is_photographic(fig) else _figure_bytes(fig, "png"))
+    formatters["image/jpeg"].for_type(Figure, lambda fig: _figure_bytes(fig, "jpeg") if is_photographic(fig) else None)
 
 
 def set_notebook(name: str) -> None:
@@ -52,12 +96,16 @@ def figure_dir(notebook: str | None = None) -> Path:
 
 
 def save_fig(fig: plt.Figure, name: str, key: bool = False) -> Path:
-    """Save ``fig`` as ``reports/figures/<notebook>/<name>.png``; ``key=True`` makes it the
-    figure the reports index shows for this notebook."""
+    """Save ``fig`` as ``reports/figures/<notebook>/<name>.png`` (``.jpg`` for a
+    :func:`photographic` figure); ``key=True`` makes it the figure the reports index shows."""
     folder = figure_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
-    fig.savefig(path)
+    if is_photographic(fig):
+        path = folder / f"{name}.jpg"
+        fig.savefig(path, pil_kwargs={"quality": PHOTO_JPEG_QUALITY})
+    else:
+        path = folder / f"{name}.png"
+        fig.savefig(path)
     if key:
         from colorize import reporting
 
@@ -90,7 +138,7 @@ def image_grid(
     if title:
         fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
-    return fig
+    return photographic(fig)
 
 
 def ab_plane_colors(lightness: float, resolution: int = 256, limit: float = 128.0):
@@ -167,7 +215,7 @@ def channel_panels(rgb: np.ndarray, title: str = "") -> plt.Figure:
         ax.axis("off")
     fig.suptitle(title or "The same photo in RGB (top) and CIELAB (bottom)", fontweight="bold")
     fig.tight_layout()
-    return fig
+    return photographic(fig)
 
 
 def auc_curves(curves: dict[str, np.ndarray], thresholds: np.ndarray | None = None, title: str = "") -> plt.Figure:
@@ -284,7 +332,7 @@ def colorization_gallery(
     if title:
         fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
-    return fig
+    return photographic(fig)
 
 
 def ab_histograms(
@@ -386,7 +434,7 @@ def realness_maps(rows: list[tuple[str, np.ndarray, np.ndarray]], title: str = "
         map_ax.axis("off")
     fig.suptitle(title or "What the discriminator thinks of each patch", fontweight="bold")
     fig.tight_layout()
-    return fig
+    return photographic(fig)
 
 
 def ab_points(points: dict[str, tuple[float, float]], lightness: float = 60.0, title: str = "",
