@@ -51,7 +51,7 @@ def start_lesson(name: str, profile: str = "full", dataset: str = "auto", data_d
     chosen = config.get_profile(profile, **profile_overrides)
     data = load_dataset(dataset, data_dir=data_dir or None, profile=chosen)
     _say(f"**{data.describe()}**  \nProfile `{chosen.name}`: {chosen.description}. Seed {seed}.")
-    _write_summary(name, {"dataset": data.describe(), "profile": chosen.name})
+    write_summary(name, {"dataset": data.describe(), "profile": chosen.name})
     return Lesson(name, chosen, data, seed)
 
 
@@ -59,41 +59,47 @@ def _summary_path(notebook: str) -> Path:
     return plots.figure_dir(notebook) / SUMMARY_FILE
 
 
-def _write_summary(notebook: str, fields: dict) -> None:
+def write_summary(notebook: str, fields: dict) -> None:
+    """Add ``fields`` to what ``notebook`` has recorded about itself (kept across re-runs)."""
     path = _summary_path(notebook)
     path.parent.mkdir(parents=True, exist_ok=True)
-    current = json.loads(path.read_text()) if path.is_file() else {}
+    current = read_summary(notebook)
     current.update(fields)
     path.write_text(json.dumps(current, indent=2))
 
 
 def set_key_figure(notebook: str, figure: Path) -> None:
-    _write_summary(notebook, {"key_figure": Path(figure).name})
+    write_summary(notebook, {"key_figure": Path(figure).name})
 
 
 def record_summary(line: str, notebook: str | None = None) -> None:
     """The one line the reports index shows for this lesson (a measured result, not a promise)."""
-    _write_summary(notebook or plots._current["notebook"], {"summary": line})
+    write_summary(notebook or plots._current["notebook"], {"summary": line})
     _say(f"**Summary:** {line}")
 
 
 def record_runs(runs: dict, notebook: str | None = None) -> None:
     """Remember which training runs this lesson's headline models are (by label), so later
     lessons compare them without retraining or guessing folder names."""
-    _write_summary(notebook or plots._current["notebook"], {"runs": {label: run.name for label, run in runs.items()}})
+    write_summary(notebook or plots._current["notebook"], {"runs": {label: run.name for label, run in runs.items()}})
 
 
-def recorded_runs(notebooks: list[str]) -> dict:
+def read_summary(notebook: str) -> dict:
+    """What a lesson recorded about itself (dataset, runs, summary line), or {} if it has not run."""
+    path = _summary_path(notebook)
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def recorded_runs(notebooks: list[str], report_missing: bool = True) -> dict:
     """The runs earlier lessons recorded, by label; says which lessons have none (not run yet)."""
     from colorize.train import find_run
 
     found = {}
     for notebook in notebooks:
-        path = _summary_path(notebook)
-        names = json.loads(path.read_text()).get("runs", {}) if path.is_file() else {}
+        names = read_summary(notebook).get("runs", {})
         runs = {label: find_run(name) for label, name in names.items()}
         missing = [label for label, run in runs.items() if run is None]
-        if not names or missing:
+        if report_missing and (not names or missing):
             print(f"{notebook}: {'no runs recorded' if not names else 'runs missing: ' + ', '.join(missing)}"
                   f" - run that lesson first (make all) to include its models.")
         found.update({label: run for label, run in runs.items() if run is not None})

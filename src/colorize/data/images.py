@@ -45,7 +45,7 @@ def _flatten_alpha(rgba: Image.Image, background=(255, 255, 255)) -> Image.Image
     return Image.alpha_composite(base, rgba.convert("RGBA")).convert("RGB")
 
 
-def _pillow_to_rgb(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+def _pillow_to_rgb(image: Image.Image, flatten_alpha: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """A Pillow image in any mode -> (uint8 RGB, uint8 alpha or None)."""
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
@@ -58,7 +58,7 @@ def _pillow_to_rgb(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     if has_alpha:
         rgba = image.convert("RGBA")
         alpha = np.asarray(rgba)[..., 3].copy()
-        return np.asarray(_flatten_alpha(rgba)), alpha
+        return np.asarray(_flatten_alpha(rgba) if flatten_alpha else rgba.convert("RGB")), alpha
     return np.asarray(image.convert("RGB")), None
 
 
@@ -80,11 +80,13 @@ def _is_16bit_colour_tiff(image: Image.Image) -> bool:
     return max(bits if isinstance(bits, tuple) else (bits,)) > 8
 
 
-def read_image(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
+def read_image(path: str | Path, flatten_alpha: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Read ``path`` as (uint8 RGB ``[H, W, 3]``, uint8 alpha ``[H, W]`` or None).
 
     EXIF orientation is applied, palettes are expanded, grayscale becomes three equal channels,
     16-bit samples are scaled to 8 bits. Raises :class:`UnreadableImage` for anything else.
+    ``flatten_alpha``: RGB composited over white (as a viewer shows it), else the stored colours
+    under the alpha (what to colorize when the alpha is kept).
     """
     path = Path(path)
     try:
@@ -95,7 +97,7 @@ def read_image(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
                     return _read_with_tifffile(path), None
                 image.load()
                 image = ImageOps.exif_transpose(image)
-                rgb, alpha = _pillow_to_rgb(image)
+                rgb, alpha = _pillow_to_rgb(image, flatten_alpha)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         if path.suffix.lower() in (".tif", ".tiff") and path.is_file():
             try:

@@ -1,0 +1,114 @@
+"""Which trained models the course has, and which one colorizes photos by default.
+
+Lessons 03-07 record their headline runs by label (:func:`colorize.reporting.record_runs`);
+lesson 08 scores them all and records the one it recommends. The ``colorize`` command uses that
+recommendation, or, before lesson 08 has run, the first lesson's model found in
+:data:`FALLBACK_LESSONS`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from colorize import config, reporting
+from colorize.config import ColorizeError
+
+TRAINING_LESSONS = ["03_baseline_cnn", "04_autoencoder", "05_unet", "06_gan", "07_colorful_classification"]
+EVALUATION_LESSON = "08_evaluation"
+#: Before lesson 08 has chosen: the GAN's vivid colours first, then the most faithful U-Net.
+FALLBACK_LESSONS = ["06_gan", "05_unet", "07_colorful_classification", "03_baseline_cnn", "04_autoencoder"]
+NO_MODEL_HINT = ("no trained model yet: run `make all` in the course folder to train the lessons' models "
+                 "(or pass --model PATH to a run folder or .keras file)")
+
+
+@dataclass
+class ChosenModel:
+    """A model ready to colorize, and how to describe it to the user."""
+
+    description: str
+    colorizer: object  # colorize.predict.ModelColorizer
+
+
+def course_runs(report_missing: bool = False) -> dict:
+    """Every run lessons 03-07 recorded, by label (lesson order)."""
+    return reporting.recorded_runs(TRAINING_LESSONS, report_missing=report_missing)
+
+
+def record_recommendation(label: str, run) -> None:
+    """Lesson 08's verdict: the run the ``colorize`` command uses by default."""
+    reporting.write_summary(EVALUATION_LESSON, {"recommended": {"label": label, "run": run.name}})
+
+
+def recommended() -> tuple[str, object] | None:
+    """(label, run) the ``colorize`` command uses by default, or None if nothing is trained."""
+    from colorize.train import find_run
+
+    choice = reporting.read_summary(EVALUATION_LESSON).get("recommended")
+    if choice and (run := find_run(choice["run"])) is not None:
+        return choice["label"], run
+    for lesson in FALLBACK_LESSONS:
+        runs = reporting.recorded_runs([lesson], report_missing=False)
+        if runs:
+            return next(iter(runs.items()))
+    return None
+
+
+def available() -> dict:
+    """label -> run of every trained model a user can pick with ``--model``, plus unrecorded runs
+    in ``models/`` under their own folder names."""
+    from colorize.train import find_run
+
+    runs = course_runs()
+    recorded = {run.name for run in runs.values()}
+    folder = config.models_dir()
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.name not in recorded and (run := find_run(path.name)) is not None:
+                runs[path.name] = run
+    return runs
+
+
+def choose(spec: str | None = None, work_side: int | None = None, temperature: float | None = None) -> ChosenModel:
+    """The model ``spec`` names: None (the recommended one), a label (as ``--list-models`` shows),
+    a run folder name in ``models/``, or a path to a run folder or a ``.keras`` file."""
+    import keras
+
+    from colorize.predict import ModelColorizer
+    from colorize.train import RUN_FILE, Run, find_run
+
+    if spec is None:
+        choice = recommended()
+        if choice is None:
+            raise ColorizeError(NO_MODEL_HINT)
+        label, run = choice
+    else:
+        path = Path(spec).expanduser()
+        if path.is_dir():
+            if not (path / RUN_FILE).is_file():
+                raise ColorizeError(f"{spec} is a folder but not a training run (it has no {RUN_FILE})")
+            label, run = path.name, Run(path.resolve(), json.loads((path / RUN_FILE).read_text()))
+        elif path.is_file() and path.suffix == ".keras":
+            try:
+                model = keras.models.load_model(path, compile=False)
+            except Exception as error:  # noqa: BLE001 - any failure here means "not a usable model file"
+                raise ColorizeError(f"{spec} is not a loadable Keras model ({error.__class__.__name__})") from None
+            side = work_side or config.get_profile("full").work_side
+            return ChosenModel(f"{path.name} (working side {side} px)", ModelColorizer(model, side, temperature))
+        else:
+            runs = available()
+            by_lower = {label.lower(): label for label in runs}
+            if spec.lower() in by_lower:
+                label = by_lower[spec.lower()]
+                run = runs[label]
+            elif (run := find_run(spec)) is not None:
+                label = spec
+            elif not runs:
+                raise ColorizeError(f"no model called {spec!r}: {NO_MODEL_HINT}")
+            else:
+                raise ColorizeError(f"no model called {spec!r}: run `colorize --list-models` to see the "
+                                    f"{len(runs)} trained ones, or pass a path")
+    side = work_side or run.record["settings"]["work_side"]
+    colorizer = ModelColorizer(run.load_model(), work_side=side, temperature=temperature)
+    return ChosenModel(f"{label} [{run.name}] (working side {side} px)", colorizer)
