@@ -21,3 +21,38 @@ def bsds_dir() -> Path:
     if not all(any((folder / split).glob("*.jpg")) for split in ("train", "val", "test")):
         pytest.skip(f"no BSDS500 copy at {folder} (set COLORIZE_DATA_DIR to a folder with train/ val/ test/ photos)")
     return folder.resolve()
+
+
+#: The label lessons would give the model of :func:`tiny_course`.
+TINY_LABEL = "tiny U-Net (test)"
+
+
+@pytest.fixture(scope="session")
+def tiny_course(tmp_path_factory) -> Path:
+    """A course checkout (``$COLORIZE_HOME``) with one tiny trained U-Net, recorded by lesson 05
+    as the lessons record theirs; trained once per test session (a few seconds)."""
+    from colorize import config, reporting
+    from colorize import train as training
+    from colorize.data.sources import sample_dataset
+
+    home = tmp_path_factory.mktemp("course")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(config.HOME_ENV, str(home))
+        patch.delenv(config.FORCE_PROFILE_ENV, raising=False)
+        patch.delenv(config.REPORTS_DIR_ENV, raising=False)
+        settings = training.TrainSettings(model="unet", model_params={"base_filters": 4, "depth": 2}, crop_size=32,
+                                          work_side=64, batch_size=2, epochs=1, steps_per_epoch=2)
+        run = training.train(sample_dataset(), settings, profile="smoke", verbose=0)
+        reporting.record_runs({TINY_LABEL: run}, notebook="05_unet")
+    return home
+
+
+@pytest.fixture
+def in_tiny_course(tiny_course, monkeypatch) -> Path:
+    """Run the test inside :func:`tiny_course`."""
+    from colorize import config
+
+    monkeypatch.setenv(config.HOME_ENV, str(tiny_course))
+    monkeypatch.delenv(config.FORCE_PROFILE_ENV, raising=False)
+    monkeypatch.delenv(config.REPORTS_DIR_ENV, raising=False)
+    return tiny_course

@@ -16,36 +16,17 @@ import tifffile
 from PIL import Image
 from skimage import data as skimage_data
 
-from colorize import catalog, cli, config, lab, predict, reporting
-from colorize import train as training
+from colorize import catalog, cli, config, lab, predict
 from colorize.data.images import read_image
-from colorize.data.sources import sample_dataset
-from colorize.train import TrainSettings
+
+from conftest import TINY_LABEL as LABEL
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
 
-LABEL = "tiny U-Net (test)"
-
-
-@pytest.fixture(scope="module")
-def course_home(tmp_path_factory) -> Path:
-    """A checkout with one trained model, recorded by lesson 05 as lessons do."""
-    home = tmp_path_factory.mktemp("course")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(config.HOME_ENV, str(home))
-        patch.delenv(config.FORCE_PROFILE_ENV, raising=False)
-        settings = TrainSettings(model="unet", model_params={"base_filters": 4, "depth": 2}, crop_size=32,
-                                 work_side=64, batch_size=2, epochs=1, steps_per_epoch=2)
-        run = training.train(sample_dataset(), settings, profile="smoke", verbose=0)
-        reporting.record_runs({LABEL: run}, notebook="05_unet")
-    return home
-
 
 @pytest.fixture
-def home(course_home, monkeypatch) -> Path:
-    monkeypatch.setenv(config.HOME_ENV, str(course_home))
-    monkeypatch.delenv(config.FORCE_PROFILE_ENV, raising=False)
-    return course_home
+def home(in_tiny_course) -> Path:
+    return in_tiny_course
 
 
 def _photo(height: int = 120, width: int = 180) -> np.ndarray:

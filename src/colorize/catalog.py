@@ -31,9 +31,14 @@ class ChosenModel:
     colorizer: object  # colorize.predict.ModelColorizer
 
 
+def runs_by_lesson(report_missing: bool = False) -> dict[str, dict]:
+    """lesson -> {label: run} of every run lessons 03-07 recorded and that is still on disk."""
+    return {lesson: reporting.recorded_runs([lesson], report_missing=report_missing) for lesson in TRAINING_LESSONS}
+
+
 def course_runs(report_missing: bool = False) -> dict:
     """Every run lessons 03-07 recorded, by label (lesson order)."""
-    return reporting.recorded_runs(TRAINING_LESSONS, report_missing=report_missing)
+    return {label: run for runs in runs_by_lesson(report_missing).values() for label, run in runs.items()}
 
 
 def record_recommendation(label: str, run) -> None:

@@ -149,7 +149,6 @@ def progress(iterable=None, **kwargs):
     widgets (papermill, nbval) every redraw would become a line of the saved report, so it
     redraws at most every 20 s there.
     """
-    from tqdm.auto import tqdm as auto_tqdm
     from tqdm.std import tqdm as plain_tqdm
 
     try:
@@ -163,5 +162,8 @@ def progress(iterable=None, **kwargs):
             import ipywidgets  # noqa: F401
         except ImportError:
             kwargs.setdefault("mininterval", 20.0)
-            return plain_tqdm(iterable, **kwargs)
-    return auto_tqdm(iterable, **kwargs)
+        else:
+            from tqdm.notebook import tqdm as widget_tqdm
+
+            return widget_tqdm(iterable, **kwargs)
+    return plain_tqdm(iterable, **kwargs)

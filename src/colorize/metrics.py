@@ -38,11 +38,18 @@ SCORING_WORKERS = os.cpu_count() or 1
 #: How the gray baseline is labelled in every score table.
 GRAY_LABEL = "gray baseline (ab = 0)"
 
+#: The reference row of every leaderboard: the photo's true ab joined with its L and rounded to
+#: 8-bit sRGB, i.e. the best any L -> ab model can score (passed to :func:`score_models` in place
+#: of a colorizer).
+TRUE_AB = "ground truth (true ab, L kept)"
+
 #: A colorizer maps L (float ``[H, W]`` in 0..100) to ab (float ``[H, W, 2]`` in Lab units).
 Colorizer = Callable[[np.ndarray], np.ndarray]
 
 
 def psnr(truth: np.ndarray, prediction: np.ndarray) -> float:
+    if np.array_equal(truth, prediction):
+        return float("inf")  # identical pictures (the true-ab reference row), without a divide warning
     return float(peak_signal_noise_ratio(truth, prediction, data_range=255))
 
 
@@ -163,7 +170,7 @@ def score_models(colorizers: dict[str, Colorizer], photos: Iterable[Path], max_s
     Photos are scored ``workers`` at a time in threads (TensorFlow, NumPy and SciPy release the
     GIL in their heavy loops), and results are kept in photo order, so the numbers do not depend
     on the number of workers. Returns per-image tables and AuC curves ``[photos, thresholds]``,
-    both keyed by colorizer name.
+    both keyed by colorizer name. A colorizer may be :data:`TRUE_AB`, the reference row.
     """
     photos = list(photos)
 
@@ -172,7 +179,8 @@ def score_models(colorizers: dict[str, Colorizer], photos: Iterable[Path], max_s
         truth_lab = _lab_of(truth)
         found = {}
         for name, colorizer in colorizers.items():
-            scores, curve = score_image(truth, colorize_rgb(colorizer, truth, truth_lab), truth_lab)
+            prediction = lab.lab_to_uint8(truth_lab) if colorizer is TRUE_AB else colorize_rgb(colorizer, truth, truth_lab)
+            scores, curve = score_image(truth, prediction, truth_lab)
             found[name] = ({"photo": Path(path).name, "height": truth.shape[0], "width": truth.shape[1], **scores}, curve)
         return found
 

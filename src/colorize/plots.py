@@ -482,3 +482,21 @@ def ab_bins_figure(bins: np.ndarray, bins_per_lightness: dict[float, int], light
     fig.suptitle("Colour as classes: a 10-unit grid over the ab plane, kept where sRGB has colours", fontweight="bold")
     fig.tight_layout()
     return fig
+
+
+def score_distributions(per_photo: dict[str, "pd.DataFrame"], title: str = "") -> plt.Figure:
+    """Box plots of per-photo scores, one panel per score (``{axis label: photos x models}``):
+    a mean hides whether a model is steadily good or good on average with disasters."""
+    first = next(iter(per_photo.values()))
+    fig, axes = plt.subplots(1, len(per_photo), figsize=(4.2 * len(per_photo), 0.45 * first.shape[1] + 1.6),
+                             sharey=True, squeeze=False)
+    for ax, (label, frame) in zip(axes[0], per_photo.items()):
+        columns = [frame[name].dropna().to_numpy() for name in frame.columns]
+        ax.boxplot(columns, orientation="horizontal", widths=0.6, flierprops={"markersize": 3, "alpha": 0.5})
+        ax.set_yticks(range(1, len(frame.columns) + 1), frame.columns)
+        ax.set_xlabel(label)
+        ax.set_title(label.split(" (")[0], fontsize=11)
+    axes[0, 0].invert_yaxis()  # first model on top, as in the leaderboard
+    fig.suptitle(title or "Scores per test photo", fontweight="bold")
+    fig.tight_layout()
+    return fig

@@ -9,10 +9,15 @@ a 12-megapixel photo needs a few hundred MB, not gigabytes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import tensorflow as tf
 
 from colorize import lab, models
+
+if TYPE_CHECKING:
+    import pandas
 
 #: Rows converted at once between sRGB and Lab (bounds memory for huge photos).
 STRIP_ROWS = 512
@@ -143,3 +148,20 @@ def realness_rows(discriminator, colorizers: dict, rgb: np.ndarray, work_side: i
         verdict = realness(discriminator, lab.normalize_l(picture_lab[..., :1]), lab.normalize_ab(picture_lab[..., 1:]))
         rows.append((name, picture, verdict))
     return rows
+
+
+def best_worst_images(colorizers: dict, extremes: "pandas.DataFrame", paths, max_side: int | None = None
+                      ) -> tuple[list[np.ndarray], list[str]]:
+    """For :func:`colorize.plots.image_grid` with 4 columns: per model, its best and worst photo
+    (from :func:`colorize.evaluation.extremes`), each as prediction then truth."""
+    from pathlib import Path
+
+    from colorize.data.images import fit_within, read_rgb
+
+    by_name = {Path(path).name: path for path in paths}
+    images, titles = [], []
+    for row in extremes.itertuples():
+        truth = fit_within(read_rgb(by_name[row.photo]), max_side)
+        images += [colorize_photo(colorizers[row.model], truth), truth]
+        titles += [f"{row.which}: {row.photo} ({row.psnr:.1f} dB)", "truth"]
+    return images, titles

@@ -143,6 +143,28 @@ def lesson_entries(reports: Path | None = None) -> list[dict]:
     return entries
 
 
+#: The leaderboard columns the reports index shows (all of them are in leaderboard.csv).
+INDEX_LEADERBOARD = {"model": "model", "psnr": "PSNR dB", "auc": "raw AuC", "colorfulness_ratio": "colourfulness ratio",
+                     "parameters": "parameters", "train_seconds": "train s", "inference_ms_per_megapixel": "ms / MP"}
+
+
+def _leaderboard_table(board):
+    shown = board[list(INDEX_LEADERBOARD)].rename(columns=INDEX_LEADERBOARD)
+    formats = {"PSNR dB": "{:.2f}", "raw AuC": "{:.4f}", "colourfulness ratio": "{:.2f}", "parameters": "{:,.0f}",
+               "train s": "{:.0f}", "ms / MP": "{:.0f}"}
+    for column, pattern in formats.items():
+        shown[column] = [("–" if value != value else pattern.format(value)) for value in shown[column]]  # NaN: –
+    return shown
+
+
+def leaderboard_markdown(board) -> list[str]:
+    """The leaderboard (lesson 08) as a Markdown table, for ``reports/README.md``."""
+    shown = _leaderboard_table(board)
+    lines = ["| " + " | ".join(shown.columns) + " |", "|" + "---|" * len(shown.columns)]
+    lines += ["| " + " | ".join(str(value) for value in row) + " |" for row in shown.itertuples(index=False)]
+    return lines
+
+
 def build_index(reports: Path | None = None) -> tuple[Path, Path]:
     """Write ``reports/index.html`` (local, links the HTML reports) and ``reports/README.md``
     (for browsing the committed notebooks online)."""
@@ -152,6 +174,14 @@ def build_index(reports: Path | None = None) -> tuple[Path, Path]:
           "Executed copies of every lesson, produced by `make all`. Each links to its notebook; "
           "figures live in `figures/<lesson>/`.", ""]
     cards = []
+    from colorize.evaluation import LEADERBOARD_FILE, read_leaderboard
+
+    board = read_leaderboard(reports)
+    if board is not None:
+        md += ["## Leaderboard", "", f"Every model of the course on the test photos, from lesson 08 "
+               f"([{LEADERBOARD_FILE}]({LEADERBOARD_FILE}) has every column).", "", *leaderboard_markdown(board), ""]
+        cards.append(f"<section><h2>Leaderboard</h2>{_leaderboard_table(board).to_html(index=False, border=0)}"
+                     f'<p class="data">All columns: <a href="{LEADERBOARD_FILE}">{LEADERBOARD_FILE}</a></p></section>')
     for entry in entries:
         status = " — **FAILED: see the error in the notebook**" if entry["failed"] else ""
         md += [f"## [{entry['title']}]({entry['notebook']}){status}", "", entry["summary"], "",

@@ -1,0 +1,181 @@
+"""Lesson 08's comparison: every model the course trained in one leaderboard, with what it cost
+to train and to run, and the rule that picks the model the ``colorize`` command uses.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from colorize import config, metrics
+
+LEADERBOARD_FILE = "leaderboard.csv"
+#: The leaderboard's columns, in order (``reports/leaderboard.csv`` has exactly these).
+LEADERBOARD_COLUMNS = [
+    "model", "lesson", "parameters", "train_seconds", "train_images_per_second", "inference_ms_per_megapixel",
+    "psnr", "ssim", "mse_ab", "mse_rgb", "auc", "colorfulness", "colorfulness_ratio", "photos",
+]
+
+#: What the seed decks reported on their own data (quoted in lesson 08), and the course model
+#: closest to each: seed 001 gave MSE on RGB scaled to 0..1, which our ``mse_rgb`` is; seed 004
+#: gave an "accuracy" it never defines, so no number of ours is its equal.
+SEED_FIGURES = pd.DataFrame([
+    ("001", "baseline CNN", "MSE on RGB", 0.0102, "baseline CNN (seed 000)", "mse_rgb"),
+    ("001", "U-Net", "MSE on RGB", 0.00652, "U-Net, L2 loss", "mse_rgb"),
+    ("004", "CNN", "accuracy (undefined)", 0.6535, "updated CNN", None),
+    ("004", "ECCV16 (from scratch)", "accuracy (undefined)", 0.6400, "colourful classifier", None),
+    ("004", "Polychromify", "accuracy (undefined)", 0.6845, "best autoencoder", None),
+], columns=["seed", "seed_model", "seed_figure", "seed_value", "our_model", "our_figure"])  # our_model: label prefix
+
+
+def beside_seeds(board: pd.DataFrame) -> pd.DataFrame:
+    """:data:`SEED_FIGURES` with our number beside each where one is comparable in kind."""
+    ours = board.set_index("model")
+    table = SEED_FIGURES.copy()
+    # Lessons label some runs by what won (e.g. "best autoencoder (Polychromify conv)").
+    table["our_model"] = [next((label for label in ours.index if label.startswith(prefix)), f"{prefix} (not trained)")
+                          for prefix in table.our_model]
+    table["our_value"] = [ours.at[model, figure] if isinstance(figure, str) and model in ours.index else np.nan
+                          for model, figure in zip(table.our_model, table.our_figure)]
+    table["comparable"] = np.where(table.our_figure.notna(), "same kind of figure, different photos and sizes",
+                                   "no: the deck does not define its accuracy")
+    return table.drop(columns="our_figure")
+
+
+#: Genuinely black-and-white photographs that ship with scikit-image (no colour original exists).
+GRAY_PHOTOGRAPHS = ("camera", "coins", "clock")
+
+
+def gray_photographs(names=GRAY_PHOTOGRAPHS) -> dict[str, np.ndarray]:
+    """scikit-image's grayscale photographs as uint8 RGB (three equal channels)."""
+    from skimage import data as skimage_data
+
+    photos = {}
+    for name in names:
+        image = np.asarray(getattr(skimage_data, name)())
+        if image.ndim != 2:
+            raise ValueError(f"skimage.data.{name} is not a grayscale photograph")
+        photos[name] = np.repeat(image[..., None], 3, axis=-1).astype(np.uint8)
+    return photos
+
+
+def mse_rgb(table: pd.DataFrame) -> pd.Series:
+    """Per-photo MSE of sRGB scaled to 0..1, from PSNR (exact: PSNR = 10 log10(1 / MSE)),
+    which is the figure seed 001 reported."""
+    return 10.0 ** (-table["psnr"] / 10.0)
+
+
+def total_train_seconds(run) -> float:
+    """A run's training time including the runs it started from (a GAN's L1 pre-training)."""
+    from colorize.train import find_run
+
+    seconds, seen = 0.0, set()
+    while run is not None and run.name not in seen:
+        seen.add(run.name)
+        seconds += float(run.record.get("train_seconds", np.nan))
+        parent = run.record.get("settings", {}).get("init_from")
+        run = find_run(parent) if parent else None
+    return seconds
+
+
+def run_facts(runs_by_lesson: dict[str, dict]) -> pd.DataFrame:
+    """One row per recorded run: its lesson, architecture, size and training cost."""
+    rows = []
+    for lesson, runs in runs_by_lesson.items():
+        for label, run in runs.items():
+            record = run.record
+            rows.append({"model": label, "lesson": lesson, "architecture": record["model"],
+                         "parameters": int(record["parameters"]), "epochs_run": int(record["epochs_run"]),
+                         "train_seconds": total_train_seconds(run),
+                         "train_images_per_second": float(record["images_per_second"]), "run": run.name})
+    return pd.DataFrame(rows, columns=["model", "lesson", "architecture", "parameters", "epochs_run",
+                                       "train_seconds", "train_images_per_second", "run"]).set_index("model")
+
+
+def inference_ms_per_megapixel(colorizers: dict, photos: list[np.ndarray], repeats: int = 3) -> pd.Series:
+    """Milliseconds per megapixel to colorize full-resolution photos (read from memory, L
+    converted, ab predicted and upsampled, sRGB joined): the best of ``repeats`` per photo,
+    after one warm-up call, so start-up costs are not counted."""
+    from colorize.predict import colorize_photo
+
+    megapixels = sum(photo.shape[0] * photo.shape[1] for photo in photos) / 1e6
+    speeds = {}
+    for name, colorizer in colorizers.items():
+        colorize_photo(colorizer, photos[0])
+        total = 0.0
+        for photo in photos:
+            timings = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                colorize_photo(colorizer, photo)
+                timings.append(time.perf_counter() - started)
+            total += min(timings)
+        speeds[name] = 1000.0 * total / megapixels
+    return pd.Series(speeds, name="inference_ms_per_megapixel")
+
+
+def leaderboard(tables: dict[str, pd.DataFrame], facts: pd.DataFrame, speeds: pd.Series) -> pd.DataFrame:
+    """Scores (:func:`colorize.metrics.leaderboard`) joined with each model's costs, best PSNR
+    first, the gray baseline and the true-ab reference included; columns :data:`LEADERBOARD_COLUMNS`."""
+    board = metrics.leaderboard(tables, sort_by=None)
+    board["mse_rgb"] = [mse_rgb(table).mean() for table in tables.values()]
+    board = board.join(facts[["lesson", "parameters", "train_seconds", "train_images_per_second"]], how="left")
+    board["inference_ms_per_megapixel"] = speeds.reindex(board.index)
+    reference = board.index.isin([metrics.GRAY_LABEL, metrics.TRUE_AB])
+    board.loc[reference, "lesson"] = "reference"
+    board.loc[board.index == metrics.GRAY_LABEL, ["parameters", "train_seconds"]] = 0
+    board.index.name = "model"
+    board = board.reset_index()[LEADERBOARD_COLUMNS]
+    return board.sort_values("psnr", ascending=False, ignore_index=True)
+
+
+def write_leaderboard(board: pd.DataFrame, reports: Path | None = None) -> Path:
+    path = (reports or config.reports_dir()) / LEADERBOARD_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    board.astype({"parameters": "Int64"}).to_csv(path, index=False)
+    return path
+
+
+def read_leaderboard(reports: Path | None = None) -> pd.DataFrame | None:
+    path = (reports or config.reports_dir()) / LEADERBOARD_FILE
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def recommend(board: pd.DataFrame, margin_db: float = 1.0) -> str | None:
+    """The default model: among trained models that beat the gray baseline's raw AuC and stay
+    within ``margin_db`` of the best model's PSNR, the most colourful one. None if none qualifies.
+
+    Why this rule: PSNR alone rewards the washed-out average (lesson 05), colourfulness alone
+    rewards any bold guess; old photos deserve colour that is still mostly right.
+    """
+    trained = board[board.lesson != "reference"]
+    gray = board[board.model == metrics.GRAY_LABEL]
+    if trained.empty or gray.empty:
+        return None
+    eligible = trained[(trained.auc > gray.auc.iloc[0]) & (trained.psnr >= trained.psnr.max() - margin_db)]
+    if eligible.empty:
+        return None
+    return str(eligible.sort_values("colorfulness_ratio", ascending=False).model.iloc[0])
+
+
+def extremes(tables: dict[str, pd.DataFrame], by: str = "psnr") -> pd.DataFrame:
+    """Each model's best and worst test photo by ``by``."""
+    rows = []
+    for name, table in tables.items():
+        ranked = table.sort_values(by, ascending=False)
+        for which, row in (("best", ranked.iloc[0]), ("worst", ranked.iloc[-1])):
+            rows.append({"model": name, "which": which, "photo": row.photo, by: row[by]})
+    return pd.DataFrame(rows)
+
+
+def per_photo(tables: dict[str, pd.DataFrame], column: str) -> pd.DataFrame:
+    """One column per model, one row per photo: ``column`` of each (colourfulness ratio per
+    photo for ``colorfulness_ratio``)."""
+    values = {}
+    for name, table in tables.items():
+        values[name] = (table.colorfulness / table.colorfulness_truth if column == "colorfulness_ratio"
+                        else table[column]).to_numpy()
+    return pd.DataFrame(values).replace([np.inf, -np.inf], np.nan)  # a truly gray photo has no ratio
