@@ -184,3 +184,9 @@ def test_gradients_are_finite_at_black_white_and_gray(value):
         assert np.isfinite(grad).all(), (value, clip, grad)
     # away from the clipping edges, lightness moves RGB
     assert np.abs(grad[..., 0]).sum() > 0
+
+
+def test_lightness_alone_equals_the_l_of_the_full_conversion():
+    colours = np.random.default_rng(3).integers(0, 256, (200_000, 3), dtype=np.uint8)
+    full = lab.rgb_to_lab(colours).numpy()[..., 0]
+    np.testing.assert_allclose(lab.lightness(colours).numpy(), full, atol=1e-4)

@@ -75,7 +75,7 @@ class ModelColorizer:
         (uint8): how seed 001 saw its baseline's output."""
         if self.output != "rgb":
             raise ValueError("network_rgb is for RGB-output models; ab models keep the photo's L")
-        lightness = lab_in_strips(rgb)[..., 0]
+        lightness = lightness_in_strips(rgb)
         output = tf.clip_by_value(self._network_output(lightness), 0.0, 1.0)
         full = tf.image.resize(output[None], lightness.shape, method="bilinear")[0]
         return np.asarray(tf.cast(tf.round(full * 255.0), tf.uint8))
@@ -86,12 +86,29 @@ class ModelColorizer:
         return np.asarray(ab, dtype=np.float32)
 
 
+# Compiled once (any strip shape): a 12-megapixel photo is ~50 strips, and eager TensorFlow would
+# dispatch every small op of the colour conversions once per strip.
+_lab_graph = tf.function(lab.rgb_to_lab, reduce_retracing=True)
+_lightness_graph = tf.function(lab.lightness, reduce_retracing=True)
+_join_graph = tf.function(lambda lightness, ab: lab.lab_to_uint8_tensor(tf.concat([lightness[..., None], ab], -1)),
+                          reduce_retracing=True)
+
+
 def lab_in_strips(rgb: np.ndarray, rows: int | None = None) -> np.ndarray:
     """Lab (float32) of a uint8 photo, converted a strip of rows at a time."""
     rows = rows or STRIP_ROWS
     out = np.empty(rgb.shape[:2] + (3,), np.float32)
     for top in range(0, rgb.shape[0], rows):
-        out[top:top + rows] = np.asarray(lab.rgb_to_lab(rgb[top:top + rows]))
+        out[top:top + rows] = _lab_graph(rgb[top:top + rows]).numpy()
+    return out
+
+
+def lightness_in_strips(rgb: np.ndarray, rows: int | None = None) -> np.ndarray:
+    """L (float32, 0..100) of a uint8 photo, a strip of rows at a time."""
+    rows = rows or STRIP_ROWS
+    out = np.empty(rgb.shape[:2], np.float32)
+    for top in range(0, rgb.shape[0], rows):
+        out[top:top + rows] = _lightness_graph(rgb[top:top + rows]).numpy()
     return out
 
 
@@ -100,14 +117,13 @@ def join_in_strips(lightness: np.ndarray, ab: np.ndarray, rows: int | None = Non
     rows = rows or STRIP_ROWS
     out = np.empty(lightness.shape + (3,), np.uint8)
     for top in range(0, lightness.shape[0], rows):
-        strip = np.concatenate([lightness[top:top + rows, :, None], ab[top:top + rows]], axis=-1)
-        out[top:top + rows] = lab.lab_to_uint8(strip)
+        out[top:top + rows] = _join_graph(lightness[top:top + rows], ab[top:top + rows]).numpy()
     return out
 
 
 def colorize_photo(colorizer, rgb: np.ndarray) -> np.ndarray:
     """The colorized uint8 sRGB photo at full resolution: the photo's L, the colorizer's ab."""
-    lightness = lab_in_strips(rgb)[..., 0]
+    lightness = lightness_in_strips(rgb)
     return join_in_strips(lightness, colorizer(lightness))
 
 
