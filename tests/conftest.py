@@ -23,6 +23,24 @@ def bsds_dir() -> Path:
     return folder.resolve()
 
 
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """An empty course checkout (``$COLORIZE_HOME``) to train into, never the repo's models/."""
+    from colorize import config
+
+    monkeypatch.setenv(config.HOME_ENV, str(tmp_path))
+    monkeypatch.delenv(config.FORCE_PROFILE_ENV, raising=False)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def dataset():
+    """The embedded sample photos (ship with scikit-image and friends), split as the course does."""
+    from colorize.data.sources import sample_dataset
+
+    return sample_dataset()
+
+
 #: The label lessons would give the model of :func:`tiny_course`.
 TINY_LABEL = "tiny U-Net (test)"
 

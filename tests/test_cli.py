@@ -26,6 +26,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't
 
 @pytest.fixture
 def home(in_tiny_course) -> Path:
+    """Here the checkout is not empty: it holds the tiny trained course."""
     return in_tiny_course
 
 
@@ -243,3 +244,17 @@ def test_the_installed_command_runs_as_a_program(home, tmp_path):
     assert lines[0].startswith(f"Model: {LABEL}") and lines[-1].startswith("colorized 1, skipped 0, failed 0")
     assert len(lines) == 2  # nothing else: no TensorFlow start-up chatter
     assert read_image(tmp_path / "out" / "old photo.jpg")[0].shape == (120, 180, 3)
+
+
+def test_a_run_trained_outside_the_lessons_is_used_when_none_is_recorded(in_tiny_course, tmp_path, monkeypatch,
+                                                                          capsys):
+    import shutil
+
+    run = catalog.recommended()[1]
+    other = tmp_path / "other_checkout"
+    shutil.copytree(run.directory, other / "models" / run.name)
+    monkeypatch.setenv(config.HOME_ENV, str(other))
+    photo = tmp_path / "photo.png"
+    Image.fromarray(_photo()).save(photo)
+    status, lines = _run([photo, "--out", tmp_path / "out"], capsys)
+    assert status == cli.EXIT_OK and lines[0].startswith(f"Model: {run.name} [{run.name}]")

@@ -4,7 +4,6 @@ for prediction, pre-training, reproducibility, and a collapse that stops with a 
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -15,27 +14,16 @@ import tensorflow as tf
 from colorize import config, models, predict
 from colorize import train as training
 from colorize.config import ColorizeError
-from colorize.data.sources import sample_dataset
 from colorize.models.gan import ConditionalGAN, patchgan_discriminator, pix2pix, realness, receptive_field
 from colorize.train import TrainSettings
 
-pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+# Every test trains into its own empty checkout (conftest.home), never the repo's models/.
+pytestmark = [pytest.mark.usefixtures("home"),
+              pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")]
 
 TINY = {"base_filters": 4, "depth": 2, "disc_filters": 4, "disc_downsamplings": 2}
 GAN_SETTINGS = TrainSettings(model="pix2pix", model_params={**TINY, "l1_weight": 100.0}, loss="gan",
                              learning_rate=2e-4, crop_size=32, work_side=64, batch_size=2, epochs=2, steps_per_epoch=2)
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv(config.HOME_ENV, str(tmp_path))
-    monkeypatch.delenv(config.FORCE_PROFILE_ENV, raising=False)
-    return tmp_path
-
-
-@pytest.fixture(scope="module")
-def dataset():
-    return sample_dataset()
 
 
 def _batch(seed: int = 0, size: int = 16):

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import textwrap
 from dataclasses import replace
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -26,29 +25,17 @@ from colorize import train as training
 from colorize.config import ColorizeError
 from colorize.data import download, sources
 from colorize.data.pipeline import make_pipeline
-from colorize.data.sources import sample_dataset
 from colorize.train import TrainSettings, find_run
 
 # Keras 3.15 converts variables with np.array(x) (NumPy 2.4 warns about __array__'s copy keyword).
-pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+# Every test trains into its own empty checkout (conftest.home), never the repo's models/.
+pytestmark = [pytest.mark.usefixtures("home"),
+              pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")]
 
 #: A ~700-parameter CNN on 32x32 crops of photos shrunk to 64 px: about a second per run.
 SETTINGS = TrainSettings(model="seed000_baseline", model_params={"filters": 4}, crop_size=32, work_side=64,
                          batch_size=2, epochs=3, steps_per_epoch=2)
 HISTORY_COLUMNS = {"epoch", "loss", "val_loss", "seconds", "images_per_second"}
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch) -> Path:
-    """Every test trains into its own empty checkout (``$COLORIZE_HOME``), never the repo's models/."""
-    monkeypatch.setenv(config.HOME_ENV, str(tmp_path))
-    monkeypatch.delenv(config.FORCE_PROFILE_ENV, raising=False)
-    return tmp_path
-
-
-@pytest.fixture(scope="module")
-def dataset():
-    return sample_dataset()
 
 
 class _KeepBest(keras.callbacks.Callback):

@@ -3,7 +3,7 @@
 Lessons 03-07 record their headline runs by label (:func:`colorize.reporting.record_runs`);
 lesson 08 scores them all and records the one it recommends. The ``colorize`` command uses that
 recommendation, or, before lesson 08 has run, the first lesson's model found in
-:data:`FALLBACK_LESSONS`.
+:data:`FALLBACK_LESSONS`, or else the newest run in ``models/``.
 """
 
 from __future__ import annotations
@@ -57,6 +57,10 @@ def recommended() -> tuple[str, object] | None:
         runs = reporting.recorded_runs([lesson], report_missing=False)
         if runs:
             return next(iter(runs.items()))
+    unrecorded = available()  # runs trained outside the lessons: the newest one
+    if unrecorded:
+        label, run = max(unrecorded.items(), key=lambda item: (item[1].directory / "run.json").stat().st_mtime)
+        return label, run
     return None
 
 
