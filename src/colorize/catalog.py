@@ -8,7 +8,6 @@ recommendation, or, before lesson 08 has run, the first lesson's model found in
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +47,7 @@ def record_recommendation(label: str, run) -> None:
 
 def recommended() -> tuple[str, object] | None:
     """(label, run) the ``colorize`` command uses by default, or None if nothing is trained."""
-    from colorize.train import find_run
+    from colorize.train import RUN_FILE, find_run
 
     choice = reporting.read_summary(EVALUATION_LESSON).get("recommended")
     if choice and (run := find_run(choice["run"])) is not None:
@@ -59,7 +58,7 @@ def recommended() -> tuple[str, object] | None:
             return next(iter(runs.items()))
     unrecorded = available()  # runs trained outside the lessons: the newest one
     if unrecorded:
-        label, run = max(unrecorded.items(), key=lambda item: (item[1].directory / "run.json").stat().st_mtime)
+        label, run = max(unrecorded.items(), key=lambda item: (item[1].directory / RUN_FILE).stat().st_mtime)
         return label, run
     return None
 
@@ -95,9 +94,10 @@ def choose(spec: str | None = None, work_side: int | None = None, temperature: f
     else:
         path = Path(spec).expanduser()
         if path.is_dir():
-            if not (path / RUN_FILE).is_file():
+            run = Run.from_directory(path)
+            if run is None:
                 raise ColorizeError(f"{spec} is a folder but not a training run (it has no {RUN_FILE})")
-            label, run = path.name, Run(path.resolve(), json.loads((path / RUN_FILE).read_text()))
+            label = path.name
         elif path.is_file() and path.suffix == ".keras":
             try:
                 model = keras.models.load_model(path, compile=False)

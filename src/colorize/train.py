@@ -88,6 +88,12 @@ class Run:
     directory: Path
     record: dict
 
+    @classmethod
+    def from_directory(cls, directory: Path) -> "Run | None":
+        """The run kept in ``directory``, or None if it holds no finished run (no run record)."""
+        record = Path(directory) / RUN_FILE
+        return cls(Path(directory).resolve(), json.loads(record.read_text())) if record.is_file() else None
+
     @property
     def name(self) -> str:
         return self.directory.name
@@ -250,9 +256,7 @@ def _callbacks(model: keras.Model, run_dir: Path, images_per_epoch: int, patienc
 
 def find_run(name: str) -> Run | None:
     """A finished run by name, or None."""
-    run_dir = config.models_dir() / name
-    record = run_dir / RUN_FILE
-    return Run(run_dir, json.loads(record.read_text())) if record.is_file() else None
+    return Run.from_directory(config.models_dir() / name)
 
 
 def settings_for(profile: config.Profile, model: str, **knobs) -> TrainSettings:
