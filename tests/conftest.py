@@ -23,14 +23,21 @@ def bsds_dir() -> Path:
     return folder.resolve()
 
 
+def enter_course(patch: pytest.MonkeyPatch, home: Path) -> Path:
+    """Make ``home`` the course checkout (``$COLORIZE_HOME``) with its own reports/ and each
+    lesson's own profile, whatever the calling shell set (nbval forces smoke and a scratch reports dir)."""
+    from colorize import config
+
+    patch.setenv(config.HOME_ENV, str(home))
+    patch.delenv(config.FORCE_PROFILE_ENV, raising=False)
+    patch.delenv(config.REPORTS_DIR_ENV, raising=False)
+    return home
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     """An empty course checkout (``$COLORIZE_HOME``) to train into, never the repo's models/."""
-    from colorize import config
-
-    monkeypatch.setenv(config.HOME_ENV, str(tmp_path))
-    monkeypatch.delenv(config.FORCE_PROFILE_ENV, raising=False)
-    return tmp_path
+    return enter_course(monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="session")
@@ -49,15 +56,13 @@ TINY_LABEL = "tiny U-Net (test)"
 def tiny_course(tmp_path_factory) -> Path:
     """A course checkout (``$COLORIZE_HOME``) with one tiny trained U-Net, recorded by lesson 05
     as the lessons record theirs; trained once per test session (a few seconds)."""
-    from colorize import config, reporting
+    from colorize import reporting
     from colorize import train as training
     from colorize.data.sources import sample_dataset
 
     home = tmp_path_factory.mktemp("course")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(config.HOME_ENV, str(home))
-        patch.delenv(config.FORCE_PROFILE_ENV, raising=False)
-        patch.delenv(config.REPORTS_DIR_ENV, raising=False)
+        enter_course(patch, home)
         settings = training.TrainSettings(model="unet", model_params={"base_filters": 4, "depth": 2}, crop_size=32,
                                           work_side=64, batch_size=2, epochs=1, steps_per_epoch=2)
         run = training.train(sample_dataset(), settings, profile="smoke", verbose=0)
@@ -68,9 +73,4 @@ def tiny_course(tmp_path_factory) -> Path:
 @pytest.fixture
 def in_tiny_course(tiny_course, monkeypatch) -> Path:
     """Run the test inside :func:`tiny_course`."""
-    from colorize import config
-
-    monkeypatch.setenv(config.HOME_ENV, str(tiny_course))
-    monkeypatch.delenv(config.FORCE_PROFILE_ENV, raising=False)
-    monkeypatch.delenv(config.REPORTS_DIR_ENV, raising=False)
-    return tiny_course
+    return enter_course(monkeypatch, tiny_course)
