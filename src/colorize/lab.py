@@ -132,6 +132,18 @@ def lab_to_uint8(lab) -> np.ndarray:
     return np.asarray(lab_to_uint8_tensor(lab))
 
 
+def _join_to_uint8(lightness_channel, ab) -> tf.Tensor:
+    return lab_to_uint8_tensor(tf.concat([lightness_channel[..., None], ab], -1))
+
+
+# Compiled once for any image size. Scoring converts hundreds of full-resolution photos, and
+# colorizing a 12-megapixel photo converts ~50 strips; eager TensorFlow would dispatch every
+# small op of these conversions once per call.
+rgb_to_lab_graph = tf.function(rgb_to_lab, reduce_retracing=True)
+lightness_graph = tf.function(lightness, reduce_retracing=True)
+join_to_uint8_graph = tf.function(_join_to_uint8, reduce_retracing=True)
+
+
 # --- what the network sees -----------------------------------------------------------------
 
 

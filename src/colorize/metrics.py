@@ -89,12 +89,8 @@ def mse_ab(truth_lab: np.ndarray, prediction_lab: np.ndarray, scale: float = lab
     return float(np.mean(diff ** 2))
 
 
-# Compiled once for any image size: scoring converts hundreds of full-resolution photos.
-_rgb_to_lab = tf.function(lab.rgb_to_lab, reduce_retracing=True)
-
-
 def _lab_of(rgb: np.ndarray) -> np.ndarray:
-    return np.asarray(_rgb_to_lab(tf.convert_to_tensor(rgb)))
+    return np.asarray(lab.rgb_to_lab_graph(tf.convert_to_tensor(rgb)))
 
 
 def score_image(truth_rgb: np.ndarray, prediction_rgb: np.ndarray,

@@ -86,20 +86,12 @@ class ModelColorizer:
         return np.asarray(ab, dtype=np.float32)
 
 
-# Compiled once (any strip shape): a 12-megapixel photo is ~50 strips, and eager TensorFlow would
-# dispatch every small op of the colour conversions once per strip.
-_lab_graph = tf.function(lab.rgb_to_lab, reduce_retracing=True)
-_lightness_graph = tf.function(lab.lightness, reduce_retracing=True)
-_join_graph = tf.function(lambda lightness, ab: lab.lab_to_uint8_tensor(tf.concat([lightness[..., None], ab], -1)),
-                          reduce_retracing=True)
-
-
 def lab_in_strips(rgb: np.ndarray, rows: int | None = None) -> np.ndarray:
     """Lab (float32) of a uint8 photo, converted a strip of rows at a time."""
     rows = rows or STRIP_ROWS
     out = np.empty(rgb.shape[:2] + (3,), np.float32)
     for top in range(0, rgb.shape[0], rows):
-        out[top:top + rows] = _lab_graph(rgb[top:top + rows]).numpy()
+        out[top:top + rows] = lab.rgb_to_lab_graph(rgb[top:top + rows]).numpy()
     return out
 
 
@@ -108,7 +100,7 @@ def lightness_in_strips(rgb: np.ndarray, rows: int | None = None) -> np.ndarray:
     rows = rows or STRIP_ROWS
     out = np.empty(rgb.shape[:2], np.float32)
     for top in range(0, rgb.shape[0], rows):
-        out[top:top + rows] = _lightness_graph(rgb[top:top + rows]).numpy()
+        out[top:top + rows] = lab.lightness_graph(rgb[top:top + rows]).numpy()
     return out
 
 
@@ -117,7 +109,7 @@ def join_in_strips(lightness: np.ndarray, ab: np.ndarray, rows: int | None = Non
     rows = rows or STRIP_ROWS
     out = np.empty(lightness.shape + (3,), np.uint8)
     for top in range(0, lightness.shape[0], rows):
-        out[top:top + rows] = _join_graph(lightness[top:top + rows], ab[top:top + rows]).numpy()
+        out[top:top + rows] = lab.join_to_uint8_graph(lightness[top:top + rows], ab[top:top + rows]).numpy()
     return out
 
 
