@@ -27,9 +27,7 @@ def photos():
 def board(in_tiny_course, photos):
     by_lesson = catalog.runs_by_lesson()
     runs = {label: run for lesson_runs in by_lesson.values() for label, run in lesson_runs.items()}
-    tables, _ = metrics.score_runs(runs, photos, max_side=96, progress=False)
-    truth, _ = metrics.score_models({metrics.TRUE_AB: metrics.TRUE_AB}, photos, max_side=96, progress=False)
-    tables.update(truth)
+    tables, _ = metrics.score_runs(runs, photos, max_side=96, include_truth=True, progress=False)
     speeds = evaluation.inference_ms_per_megapixel(
         {metrics.GRAY_LABEL: metrics.gray_colorizer, **{k: r.colorizer() for k, r in runs.items()}},
         [read_rgb(photos[0])], repeats=1)

@@ -195,10 +195,12 @@ def leaderboard(tables: dict[str, pd.DataFrame], sort_by: str | None = "psnr") -
 
 
 def score_runs(runs: dict, photos: Iterable[Path], max_side: int | None = None, include_gray: bool = True,
+               include_truth: bool = False,
                progress: bool = True) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
     """:func:`score_models` for trained runs (``{label: colorize.train.Run}``), plus the gray
-    baseline. Each run's scores are cached in its folder, keyed by the photos and ``max_side``,
-    so a later lesson comparing the same runs does not score them again."""
+    baseline (first) and, with ``include_truth``, the :data:`TRUE_AB` reference row (last), all
+    from one pass over the photos. Each run's scores are cached in its folder, keyed by the photos
+    and ``max_side``, so a later lesson comparing the same runs does not score them again."""
     import hashlib
 
     photos = list(photos)
@@ -213,6 +215,8 @@ def score_runs(runs: dict, photos: Iterable[Path], max_side: int | None = None, 
     colorizers = {label: run.colorizer() for label, run in to_score.items()}
     if include_gray:
         colorizers = {GRAY_LABEL: gray_colorizer, **colorizers}
+    if include_truth:
+        colorizers[TRUE_AB] = TRUE_AB
     if colorizers:
         new_tables, new_curves = score_models(colorizers, photos, max_side=max_side, progress=progress)
         for label, run in to_score.items():
@@ -220,5 +224,5 @@ def score_runs(runs: dict, photos: Iterable[Path], max_side: int | None = None, 
             np.save(run.directory / f"curves-{key}.npy", new_curves[label])
         tables.update(new_tables)
         curves.update(new_curves)
-    order = ([GRAY_LABEL] if include_gray else []) + list(runs)
+    order = ([GRAY_LABEL] if include_gray else []) + list(runs) + ([TRUE_AB] if include_truth else [])
     return {label: tables[label] for label in order}, {label: curves[label] for label in order}
