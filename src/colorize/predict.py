@@ -86,31 +86,28 @@ class ModelColorizer:
         return np.asarray(ab, dtype=np.float32)
 
 
+def _in_strips(convert, out: np.ndarray, *images: np.ndarray, rows: int | None = None) -> np.ndarray:
+    """Fill ``out`` with ``convert`` applied to the same strip of rows of every image, so a
+    12-megapixel photo's colour conversions never hold more than one strip's float tensors."""
+    rows = rows or STRIP_ROWS
+    for top in range(0, out.shape[0], rows):
+        out[top:top + rows] = convert(*(image[top:top + rows] for image in images)).numpy()
+    return out
+
+
 def lab_in_strips(rgb: np.ndarray, rows: int | None = None) -> np.ndarray:
     """Lab (float32) of a uint8 photo, converted a strip of rows at a time."""
-    rows = rows or STRIP_ROWS
-    out = np.empty(rgb.shape[:2] + (3,), np.float32)
-    for top in range(0, rgb.shape[0], rows):
-        out[top:top + rows] = lab.rgb_to_lab_graph(rgb[top:top + rows]).numpy()
-    return out
+    return _in_strips(lab.rgb_to_lab_graph, np.empty(rgb.shape[:2] + (3,), np.float32), rgb, rows=rows)
 
 
 def lightness_in_strips(rgb: np.ndarray, rows: int | None = None) -> np.ndarray:
     """L (float32, 0..100) of a uint8 photo, a strip of rows at a time."""
-    rows = rows or STRIP_ROWS
-    out = np.empty(rgb.shape[:2], np.float32)
-    for top in range(0, rgb.shape[0], rows):
-        out[top:top + rows] = lab.lightness_graph(rgb[top:top + rows]).numpy()
-    return out
+    return _in_strips(lab.lightness_graph, np.empty(rgb.shape[:2], np.float32), rgb, rows=rows)
 
 
 def join_in_strips(lightness: np.ndarray, ab: np.ndarray, rows: int | None = None) -> np.ndarray:
     """uint8 sRGB from L ``[H, W]`` and ab ``[H, W, 2]``, a strip of rows at a time."""
-    rows = rows or STRIP_ROWS
-    out = np.empty(lightness.shape + (3,), np.uint8)
-    for top in range(0, lightness.shape[0], rows):
-        out[top:top + rows] = lab.join_to_uint8_graph(lightness[top:top + rows], ab[top:top + rows]).numpy()
-    return out
+    return _in_strips(lab.join_to_uint8_graph, np.empty(lightness.shape + (3,), np.uint8), lightness, ab, rows=rows)
 
 
 def colorize_photo(colorizer, rgb: np.ndarray) -> np.ndarray:
