@@ -84,6 +84,26 @@ def test_model_colorizer_on_a_photo_not_a_multiple_of_the_stride(small_unet):
     assert np.isfinite(ab).all() and np.abs(ab).max() < lab.AB_SCALE and ab.std() > 0
 
 
+@pytest.mark.parametrize("build", [lambda: models.build("unet", base_filters=4, depth=3),
+                                   lambda: models.build("seed000_autoencoder", size=32, filters=4, code=8)],
+                         ids=["fully convolutional", "dense square"])
+def test_compiled_forward_pass_gives_the_eager_ab_for_every_photo_size(build):
+    """The first photo runs eagerly, later ones through one compiled graph: same ab, any size."""
+    keras.utils.set_random_seed(3)
+    colorizer = ModelColorizer(build(), work_side=96)
+    rng = np.random.default_rng(3)
+    photos = [rng.uniform(0.0, 100.0, shape).astype(np.float32) for shape in [(123, 77), (60, 90), (123, 77)]]
+    eager = [np.asarray(colorizer.model(lab.normalize_l(
+        keras.ops.image.resize(photo[None, ..., None], colorizer.input_size(*photo.shape), interpolation="area",
+                               antialias=True)), training=False))[0] for photo in photos]
+    first = colorizer._network_output(photos[0])  # eager: no graph traced yet
+    assert colorizer._compiled_forward is not None
+    later = [colorizer._network_output(photo) for photo in photos[1:]]  # compiled, two sizes
+    assert colorizer._compiled_forward.experimental_get_tracing_count() == 1
+    for expected, got in zip(eager, [first, *later]):
+        np.testing.assert_allclose(np.asarray(got), expected, atol=1e-5)
+
+
 def test_model_colorizer_squeezes_photos_into_a_dense_models_square():
     model = models.build("seed000_autoencoder", size=32, filters=4, code=8)
     colorizer = ModelColorizer(model, work_side=96)

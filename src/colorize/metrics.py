@@ -120,7 +120,7 @@ def colorize_rgb(colorizer: Colorizer, rgb: np.ndarray, photo_lab: np.ndarray | 
     ab = np.asarray(colorizer(lightness), dtype=np.float32)
     if ab.shape != lightness.shape + (2,):
         raise ValueError(f"a colorizer must return ab of shape {lightness.shape + (2,)}, got {ab.shape}")
-    return lab.lab_to_uint8(np.concatenate([lightness[..., None], ab], axis=-1))
+    return lab.join_to_uint8_graph(lightness, ab).numpy()
 
 
 def gray_colorizer(lightness: np.ndarray) -> np.ndarray:
