@@ -41,6 +41,7 @@ import argparse
 import functools
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
@@ -214,12 +215,22 @@ def train_speed(spec: ModelSpec, *, budget: tuple[float, int], jit: bool = False
             "warmup_s": round(timer.times[0], 1), "steps/epoch": steps}
 
 
+def cpu_model() -> str:
+    """The processor's name (Linux), so figures from different machines are never mixed up."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or platform.machine()
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else platform.machine()
+
+
 def machine_info(peaks: list[float]) -> dict:
     import keras
     import tensorflow as tf
 
     return {"matmul_peak_GFLOP/s": round(max(peaks), 1), "matmul_peaks_seen": [round(p, 1) for p in peaks],
-            "cpu_count": os.cpu_count(),
+            "cpu": cpu_model(), "cpu_count": os.cpu_count(),
             "tf": tf.__version__, "keras": keras.__version__,
             # 0 means "TensorFlow decides" (one thread per core for each pool)
             "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
