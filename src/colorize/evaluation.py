@@ -98,13 +98,14 @@ def run_facts(runs_by_lesson: dict[str, dict]) -> pd.DataFrame:
 def inference_ms_per_megapixel(colorizers: dict, photos: list[np.ndarray], repeats: int = 3) -> pd.Series:
     """Milliseconds per megapixel to colorize full-resolution photos (read from memory, L
     converted, ab predicted and upsampled, sRGB joined): the best of ``repeats`` per photo,
-    after one warm-up call, so start-up costs are not counted."""
+    after warm-up calls, so start-up costs are not counted."""
     from colorize.predict import colorize_photo
 
     megapixels = sum(photo.shape[0] * photo.shape[1] for photo in photos) / 1e6
     speeds = {}
     for name, colorizer in colorizers.items():
-        colorize_photo(colorizer, photos[0])
+        for _ in range(2):  # a ModelColorizer runs its first photo eagerly and compiles on its second
+            colorize_photo(colorizer, photos[0])
         total = 0.0
         for photo in photos:
             timings = []
