@@ -66,7 +66,7 @@ def tiny_course(tmp_path_factory) -> Path:
         settings = training.TrainSettings(model="unet", model_params={"base_filters": 4, "depth": 2}, crop_size=32,
                                           work_side=64, batch_size=2, epochs=1, steps_per_epoch=2)
         run = training.train(sample_dataset(), settings, profile="smoke", verbose=0)
-        reporting.record_runs({TINY_LABEL: run}, notebook="05_unet")
+        reporting.record_runs({TINY_LABEL: run}, notebook="05_unet", profile="smoke")
     return home
 
 

@@ -108,7 +108,8 @@ def test_a_run_writes_model_history_and_record(finished, dataset):
     home, run, _, printed = finished
     name = SETTINGS.run_name(dataset, "full")
     assert run.name == name and run.directory == home / "models" / name
-    assert f"Training {name}: 702 parameters, 3 epochs x 2 steps of 2 crops 32x32" in printed
+    assert f"Training {SETTINGS.describe()}: 702 parameters, 3 epochs x 2 steps of 2 crops 32x32" in printed
+    assert name not in printed  # messages name runs by their settings, never by the folder's hash
     assert sorted(p.name for p in run.directory.iterdir()) == ["history.csv", "model.keras", "run.json"]
 
     history = pd.read_csv(run.directory / "history.csv")
@@ -180,13 +181,13 @@ def test_same_settings_reuse_the_run_and_force_retrains(finished, home, dataset,
     before = history_file.stat().st_mtime_ns
 
     reused = training.train(dataset, SETTINGS, verbose=0)
-    assert "Reusing finished run" in capsys.readouterr().out
+    assert f"Reusing the finished run of {SETTINGS.describe()}" in capsys.readouterr().out
     assert history_file.stat().st_mtime_ns == before
     assert reused.directory == home / "models" / original.name and reused.record == original.record
 
     retrained = training.train(dataset, SETTINGS, force=True, verbose=0)
     out = capsys.readouterr().out
-    assert "Reusing" not in out and f"Training {original.name}" in out
+    assert "Reusing" not in out and f"Training {SETTINGS.describe()}" in out
     assert history_file.stat().st_mtime_ns != before
     assert retrained.record["epochs_run"] == 3
     # same seed, same settings: the retrained run learns exactly what the first one did

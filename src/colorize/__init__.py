@@ -45,6 +45,28 @@ def _import_tensorflow_quietly() -> None:
 
 _import_tensorflow_quietly()
 
+
+def _quiet_library_loggers() -> None:
+    """Reports must not show library chatter: TensorFlow's Python logger warns about retracing when
+    several colorizers each compile their own forward pass (expected here), and tqdm.auto warns
+    about missing notebook widgets inside papermill's kernel."""
+    import logging
+    import warnings
+
+    import tensorflow
+
+    tensorflow.get_logger().setLevel(logging.ERROR)
+    try:
+        import absl.logging
+
+        absl.logging.set_verbosity(absl.logging.ERROR)
+    except ImportError:
+        pass
+    warnings.filterwarnings("ignore", message="IProgress not found")
+
+
+_quiet_library_loggers()
+
 from colorize import config, data, explore, lab, metrics, models, plots, predict, reporting, resolution, train  # noqa: E402
 from colorize.config import SEED, ColorizeError, get_profile, set_seed  # noqa: E402
 from colorize.plots import save_fig  # noqa: E402

@@ -1,6 +1,6 @@
 """Which trained models the course has, and which one colorizes photos by default.
 
-Lessons 03-07 record their headline runs by label (:func:`colorize.reporting.record_runs`);
+Lessons 03-07 record their headline runs by label in :mod:`colorize.registry` (``models/``);
 lesson 08 scores them all and records the one it recommends. The ``colorize`` command uses that
 recommendation, or, before lesson 08 has run, the first lesson's model found in
 :data:`FALLBACK_LESSONS`, or else the newest run in ``models/``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from colorize import config, reporting
+from colorize import config, registry
 from colorize.config import ColorizeError
 
 TRAINING_LESSONS = ["03_baseline_cnn", "04_autoencoder", "05_unet", "06_gan", "07_colorful_classification"]
@@ -30,30 +30,48 @@ class ChosenModel:
     colorizer: object  # colorize.predict.ModelColorizer
 
 
-def runs_by_lesson(report_missing: bool = False) -> dict[str, dict]:
+def _profile(profile: str | None) -> str:
+    """The profile whose runs to use: the one asked for, else the preferred recorded one."""
+    return profile or next(iter(registry.profiles()), "full")
+
+
+def recorded_runs(lesson: str, profile: str | None = None, report_missing: bool = False) -> dict:
+    """{label: run} that ``lesson`` recorded under ``profile`` and that is still on disk."""
+    from colorize.train import find_run
+
+    names = registry.recorded_names(lesson, _profile(profile))
+    runs = {label: find_run(name) for label, name in names.items()}
+    missing = [label for label, run in runs.items() if run is None]
+    if report_missing and (not names or missing):
+        print(f"{lesson}: {'no runs recorded' if not names else 'runs missing: ' + ', '.join(missing)}"
+              f" - run that lesson first (make all) to include its models.")
+    return {label: run for label, run in runs.items() if run is not None}
+
+
+def runs_by_lesson(report_missing: bool = False, profile: str | None = None) -> dict[str, dict]:
     """lesson -> {label: run} of every run lessons 03-07 recorded and that is still on disk."""
-    return {lesson: reporting.recorded_runs([lesson], report_missing=report_missing) for lesson in TRAINING_LESSONS}
+    return {lesson: recorded_runs(lesson, profile, report_missing) for lesson in TRAINING_LESSONS}
 
 
-def course_runs(report_missing: bool = False) -> dict:
+def course_runs(report_missing: bool = False, profile: str | None = None) -> dict:
     """Every run lessons 03-07 recorded, by label (lesson order)."""
-    return {label: run for runs in runs_by_lesson(report_missing).values() for label, run in runs.items()}
+    return {label: run for runs in runs_by_lesson(report_missing, profile).values() for label, run in runs.items()}
 
 
-def record_recommendation(label: str, run) -> None:
+def record_recommendation(label: str, run, profile: str | None = None) -> None:
     """Lesson 08's verdict: the run the ``colorize`` command uses by default."""
-    reporting.write_summary(EVALUATION_LESSON, {"recommended": {"label": label, "run": run.name}})
+    registry.record_recommendation(_profile(profile), label, run.name)
 
 
 def recommended() -> tuple[str, object] | None:
     """(label, run) the ``colorize`` command uses by default, or None if nothing is trained."""
     from colorize.train import RUN_FILE, find_run
 
-    choice = reporting.read_summary(EVALUATION_LESSON).get("recommended")
-    if choice and (run := find_run(choice["run"])) is not None:
-        return choice["label"], run
+    choice = registry.recommendation()
+    if choice and (run := find_run(choice[1])) is not None:
+        return choice[0], run
     for lesson in FALLBACK_LESSONS:
-        runs = reporting.recorded_runs([lesson], report_missing=False)
+        runs = recorded_runs(lesson)
         if runs:
             return next(iter(runs.items()))
     unrecorded = available()  # runs trained outside the lessons: the newest one

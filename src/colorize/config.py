@@ -18,6 +18,8 @@ import numpy as np
 
 #: The seed of every random thing in the course (data splits, crops, weights, shuffles).
 SEED = 42
+#: Training seeds of the run-to-run spread: the course's own seed first, then others.
+SPREAD_SEEDS = (SEED, SEED + 1, SEED + 2)
 
 FORCE_PROFILE_ENV = "COLORIZE_FORCE_PROFILE"
 DATA_DIR_ENV = "COLORIZE_DATA_DIR"
@@ -47,6 +49,8 @@ class Profile:
     #: caps on every training run (None: the lesson's own numbers), so smoke trains in seconds
     max_epochs: int | None = None
     max_steps_per_epoch: int | None = None
+    #: training seeds behind each run-to-run spread (the first is the course's own run)
+    spread_seeds: tuple[int, ...] = SPREAD_SEEDS
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -65,6 +69,7 @@ PROFILES: dict[str, Profile] = {
         gallery_size=3,
         max_epochs=2,
         max_steps_per_epoch=2,
+        spread_seeds=SPREAD_SEEDS[:2],
     ),
     "full": Profile(
         name="full",
@@ -108,6 +113,23 @@ def project_root() -> Path:
         if (parent / "pyproject.toml").is_file() and (parent / "src" / "colorize").is_dir():
             return parent
     return Path.cwd()
+
+
+def display_path(path: Path | str) -> str:
+    """A path as a report may show it: relative to the course checkout (reports must not show
+    the machine's absolute paths); a path far outside it is shown by its last two parts."""
+    path = Path(path).expanduser()
+    if not path.is_absolute():
+        return path.as_posix()
+    root = project_root()
+    try:
+        return path.resolve().relative_to(root).as_posix() or "."
+    except ValueError:
+        pass
+    relative = Path(os.path.relpath(path.resolve(), root))
+    if relative.parts[:3] != ("..", "..", ".."):
+        return relative.as_posix()
+    return "…/" + "/".join(path.parts[-2:])
 
 
 def data_dir() -> Path:

@@ -16,7 +16,8 @@ LEADERBOARD_FILE = "leaderboard.csv"
 #: The leaderboard's columns, in order (``reports/leaderboard.csv`` has exactly these).
 LEADERBOARD_COLUMNS = [
     "model", "lesson", "parameters", "train_seconds", "train_images_per_second", "inference_ms_per_megapixel",
-    "psnr", "ssim", "mse_ab", "mse_rgb", "auc", "colorfulness", "colorfulness_ratio", "photos",
+    "psnr", "psnr_ci_low", "psnr_ci_high", "psnr_seed_spread", "ssim", "mse_ab", "mse_rgb", "auc", "colorfulness",
+    "colorfulness_ratio", "photos",
 ]
 
 #: What the seed decks reported on their own data (quoted in lesson 08), and the course model
@@ -118,10 +119,51 @@ def inference_ms_per_megapixel(colorizers: dict, photos: list[np.ndarray], repea
     return pd.Series(speeds, name="inference_ms_per_megapixel")
 
 
-def leaderboard(tables: dict[str, pd.DataFrame], facts: pd.DataFrame, speeds: pd.Series) -> pd.DataFrame:
+def seed_spreads(runs_by_seed: dict[str, dict], photos, max_side: int | None = None,
+                 progress: bool = True) -> pd.DataFrame:
+    """Each recipe's scores per training seed on the test photos, and their run-to-run spread.
+
+    ``runs_by_seed``: ``{label: {seed: run}}`` (:func:`colorize.train.train_seeds`). Returns one
+    row per label and seed (``psnr``, ``auc``, ``colorfulness_ratio``, ``best_val_loss``)."""
+    flat = {(label, seed): run for label, runs in runs_by_seed.items() for seed, run in runs.items()}
+    tables, _ = metrics.score_runs({f"{label} [seed {seed}]": run for (label, seed), run in flat.items()}, photos,
+                                   max_side=max_side, include_gray=False, progress=progress)
+    rows = []
+    for (label, seed), run in flat.items():
+        summary = metrics.summarize(tables[f"{label} [seed {seed}]"])
+        rows.append({"model": label, "seed": seed, "psnr": summary.psnr, "auc": summary.auc,
+                     "colorfulness_ratio": summary.colorfulness_ratio,
+                     "best_val_loss": run.record["best_val_loss"]})
+    return pd.DataFrame(rows).set_index(["model", "seed"])
+
+
+def spread_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """One row per recipe: mean, run-to-run spread (standard deviation over seeds) and range of
+    each score, and the number of seeds."""
+    from colorize.intervals import seed_spread
+
+    grouped = per_seed.groupby(level="model", sort=False)
+    table = pd.DataFrame({"seeds": grouped.size()})
+    for column in per_seed.columns:
+        table[f"{column}_mean"] = grouped[column].mean()
+        table[f"{column}_spread"] = grouped[column].agg(seed_spread)
+        table[f"{column}_range"] = grouped[column].agg(lambda values: values.max() - values.min())
+    return table
+
+
+def leaderboard(tables: dict[str, pd.DataFrame], facts: pd.DataFrame, speeds: pd.Series,
+                spreads: dict[str, float] | None = None) -> pd.DataFrame:
     """Scores (:func:`colorize.metrics.leaderboard`) joined with each model's costs, best PSNR
-    first, the gray baseline and the true-ab reference included; columns :data:`LEADERBOARD_COLUMNS`."""
+    first, the gray baseline and the true-ab reference included; columns :data:`LEADERBOARD_COLUMNS`.
+
+    ``psnr_ci_low`` / ``psnr_ci_high``: the 95 % bootstrap interval of the mean PSNR over the test
+    photos; ``psnr_seed_spread``: the run-to-run spread of the recipe over training seeds (NaN
+    where it was not measured), from ``spreads`` ({label: dB})."""
+    from colorize.intervals import psnr_intervals
+
     board = metrics.leaderboard(tables, sort_by=None)
+    board = board.join(psnr_intervals(tables))
+    board["psnr_seed_spread"] = pd.Series(spreads or {}, dtype=float).reindex(board.index)
     board["mse_rgb"] = [mse_rgb(table).mean() for table in tables.values()]
     board = board.join(facts[["lesson", "parameters", "train_seconds", "train_images_per_second"]], how="left")
     board["inference_ms_per_megapixel"] = speeds.reindex(board.index)
@@ -145,18 +187,54 @@ def read_leaderboard(reports: Path | None = None) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.is_file() else None
 
 
-def recommend(board: pd.DataFrame, margin_db: float = 1.0) -> str | None:
-    """The default model: among trained models that beat the gray baseline's raw AuC and stay
-    within ``margin_db`` of the best model's PSNR, the most colourful one. None if none qualifies.
+def beats_gray(tables: dict[str, pd.DataFrame], spreads: dict[str, float] | None = None,
+               metrics_checked=("psnr", "auc")) -> pd.DataFrame:
+    """For every trained model, its paired comparison with the gray baseline on each of
+    ``metrics_checked``: the mean difference, its 95 % interval over test photos, and whether it
+    is a win (interval above zero and, where the run-to-run PSNR spread is known, a margin beyond
+    the noise band of two single runs)."""
+    from colorize.intervals import compare
+
+    rows = []
+    for name in tables:
+        if name in (metrics.GRAY_LABEL, metrics.TRUE_AB):
+            continue
+        row = {"model": name}
+        for metric in metrics_checked:
+            spread = (spreads or {}).get(name, np.nan) if metric == "psnr" else np.nan
+            comparison = compare(tables, name, metrics.GRAY_LABEL, metric, spread=spread)
+            row.update({f"{metric}_gain": comparison.difference, f"{metric}_gain_low": comparison.low,
+                        f"{metric}_gain_high": comparison.high, f"{metric}_win": comparison.winner == name})
+        row["beats_gray"] = all(row[f"{metric}_win"] for metric in metrics_checked)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("model") if rows else pd.DataFrame(columns=["beats_gray"])
+
+
+def recommend(board: pd.DataFrame, margin_db: float = 1.0, tables: dict[str, pd.DataFrame] | None = None,
+              spreads: dict[str, float] | None = None) -> str | None:
+    """The default model: among trained models that beat the gray baseline, and stay within
+    ``margin_db`` of the best model's PSNR, the most colourful one. None if none qualifies.
+
+    "Beat gray" means, with the per-photo ``tables``, a paired 95 % interval above zero on PSNR
+    *and* raw AuC, and a PSNR margin beyond the run-to-run noise band where ``spreads`` gives one
+    (:func:`beats_gray`); without tables, a higher mean AuC (a quick check for small boards).
 
     Why this rule: PSNR alone rewards the washed-out average (lesson 05), colourfulness alone
-    rewards any bold guess; old photos deserve colour that is still mostly right.
+    rewards any bold guess; old photos deserve colour that is still mostly right, and a model that
+    cannot be shown to beat "no colour at all" is not a recommendation.
     """
     trained = board[board.lesson != "reference"]
     gray = board[board.model == metrics.GRAY_LABEL]
     if trained.empty or gray.empty:
         return None
-    eligible = trained[(trained.auc > gray.auc.iloc[0]) & (trained.psnr >= trained.psnr.max() - margin_db)]
+    if tables is not None:
+        verdicts = beats_gray({name: tables[name] for name in [metrics.GRAY_LABEL, *trained.model] if name in tables},
+                              spreads)
+        winners = set(verdicts.index[verdicts.beats_gray]) if len(verdicts) else set()
+        above_gray = trained.model.isin(winners)
+    else:
+        above_gray = trained.auc > gray.auc.iloc[0]
+    eligible = trained[above_gray & (trained.psnr >= trained.psnr.max() - margin_db)]
     if eligible.empty:
         return None
     return str(eligible.sort_values("colorfulness_ratio", ascending=False).model.iloc[0])

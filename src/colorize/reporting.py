@@ -9,10 +9,12 @@ from __future__ import annotations
 import html
 import json
 import sys
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from colorize import config, plots
+from colorize.claims import ClaimLedger, course_total
 from colorize.data.sources import Dataset, load_dataset
 
 SUMMARY_FILE = "summary.json"
@@ -26,6 +28,40 @@ class Lesson:
     profile: config.Profile
     dataset: Dataset
     seed: int
+    claims: ClaimLedger = field(default_factory=ClaimLedger)
+    started: float = field(default_factory=time.perf_counter)
+
+    def check(self, claim: str, holds: bool, measured: str) -> bool:
+        """Check a claim of the lesson's prose against this run (see :mod:`colorize.claims`)."""
+        return self.claims.check(claim, holds, measured)
+
+    def check_winner(self, comparison, winner: str | None, claim: str | None = None) -> bool:
+        """Check that a paired comparison names ``winner`` (None: not measurable here)."""
+        return self.claims.check_winner(comparison, winner, claim)
+
+    def say(self, markdown: str) -> None:
+        """A sentence computed from the results, rendered in the report."""
+        _say(markdown)
+
+    @property
+    def full(self) -> bool:
+        """Whether this is a run whose claims must hold (not a quick profile)."""
+        return self.claims.warns
+
+    def finish(self, budget_minutes: float | None = None) -> str:
+        """The lesson's last cell: its time against its budget, then ``Claims checked: N, held: M``
+        (kept in the summary for the course total)."""
+        minutes = (time.perf_counter() - self.started) / 60
+        if budget_minutes is not None:
+            print(f"This lesson took {minutes:.1f} min (budget {budget_minutes:g} min under the full profile).")
+        write_summary(self.name, {"claims": self.claims.to_dict(), "minutes": round(minutes, 2)})
+        line = self.claims.closing_line()
+        print(line)
+        return line
+
+
+#: The lesson being run (its profile decides which recorded runs later lessons see).
+_current: dict = {}
 
 
 def _say(markdown: str) -> None:
@@ -47,12 +83,14 @@ def start_lesson(name: str, profile: str = "full", dataset: str = "auto", data_d
     """Seed everything, set the figure style and folder, load the dataset and say which it is."""
     config.set_seed(seed)
     plots.use_style()
+    _current.update(notebook=name, profile=config.get_profile(profile, **profile_overrides).name)
     plots.set_notebook(name)
     chosen = config.get_profile(profile, **profile_overrides)
     data = load_dataset(dataset, data_dir=data_dir or None, profile=chosen)
     _say(f"**{data.describe()}**  \nProfile `{chosen.name}`: {chosen.description}. Seed {seed}.")
+    _summary_path(name).unlink(missing_ok=True)  # a re-run records itself afresh (claims, runs)
     write_summary(name, {"dataset": data.describe(), "profile": chosen.name})
-    return Lesson(name, chosen, data, seed)
+    return Lesson(name, chosen, data, seed, ClaimLedger(chosen.name))
 
 
 def _summary_path(notebook: str) -> Path:
@@ -78,25 +116,34 @@ def record_summary(line: str, notebook: str | None = None) -> None:
     _say(f"**Summary:** {line}")
 
 
-def record_runs(runs: dict, notebook: str | None = None) -> None:
+def _current_profile() -> str:
+    return _current.get("profile", "full")
+
+
+def record_runs(runs: dict, notebook: str | None = None, profile: str | None = None) -> None:
     """Remember which training runs this lesson's headline models are (by label), so later
-    lessons compare them without retraining or guessing folder names."""
-    write_summary(notebook or plots._current["notebook"], {"runs": {label: run.name for label, run in runs.items()}})
+    lessons and the ``colorize`` command find them without retraining or guessing folder names.
+    The record lives with the runs (:mod:`colorize.registry`), not in the reports."""
+    from colorize import registry
+
+    registry.record_runs(notebook or plots._current["notebook"], profile or _current_profile(),
+                         {label: run.name for label, run in runs.items()})
 
 
 def read_summary(notebook: str) -> dict:
-    """What a lesson recorded about itself (dataset, runs, summary line), or {} if it has not run."""
+    """What a lesson recorded about itself (dataset, summary line, claims), or {} if it has not run."""
     path = _summary_path(notebook)
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def recorded_runs(notebooks: list[str], report_missing: bool = True) -> dict:
+def recorded_runs(notebooks: list[str], report_missing: bool = True, profile: str | None = None) -> dict:
     """The runs earlier lessons recorded, by label; says which lessons have none (not run yet)."""
+    from colorize import registry
     from colorize.train import find_run
 
     found = {}
     for notebook in notebooks:
-        names = read_summary(notebook).get("runs", {})
+        names = registry.recorded_names(notebook, profile or _current_profile())
         runs = {label: find_run(name) for label, name in names.items()}
         missing = [label for label, run in runs.items() if run is None]
         if report_missing and (not names or missing):
@@ -139,6 +186,7 @@ def lesson_entries(reports: Path | None = None) -> list[dict]:
             "dataset": summary.get("dataset", ""),
             "figure": f"figures/{path.stem}/{figure}" if figure else None,
             "failed": _failed(notebook),
+            "claims": summary.get("claims", {}),
         })
     return entries
 
@@ -172,7 +220,9 @@ def build_index(reports: Path | None = None) -> tuple[Path, Path]:
     entries = lesson_entries(reports)
     md = ["# Course reports", "",
           "Executed copies of every lesson, produced by `make all`. Each links to its notebook; "
-          "figures live in `figures/<lesson>/`.", ""]
+          "figures live in `figures/<lesson>/`. Every claim a lesson's prose makes about its numbers is checked "
+          "by code in the lesson; a claim the run does not support is shown there as a warning box.", "",
+          f"**{claims_total(entries)}.**", ""]
     cards = []
     from colorize.evaluation import LEADERBOARD_FILE, read_leaderboard
 
@@ -184,15 +234,18 @@ def build_index(reports: Path | None = None) -> tuple[Path, Path]:
                      f'<p class="data">All columns: <a href="{LEADERBOARD_FILE}">{LEADERBOARD_FILE}</a></p></section>')
     for entry in entries:
         status = " — **FAILED: see the error in the notebook**" if entry["failed"] else ""
+        claims = entry["claims"]
+        claims_line = f"Claims checked: {claims['checked']}, held: {claims['held']}" if claims else ""
         md += [f"## [{entry['title']}]({entry['notebook']}){status}", "", entry["summary"], "",
-               f"*{entry['dataset']}*", ""]
+               f"*{entry['dataset']}*" + (f" · {claims_line}" if claims_line else ""), ""]
         if entry["figure"]:
             md += [f"![{entry['title']}]({entry['figure']})", ""]
         figure_html = f'<img src="{html.escape(entry["figure"])}" alt="key figure">' if entry["figure"] else ""
         cards.append(
             f'<section class="{"failed" if entry["failed"] else ""}"><h2><a href="{entry["stem"]}.html">'
             f'{html.escape(entry["title"])}</a>{" — FAILED" if entry["failed"] else ""}</h2>'
-            f'<p>{html.escape(entry["summary"])}</p><p class="data">{html.escape(entry["dataset"])}</p>'
+            f'<p>{html.escape(entry["summary"])}</p><p class="data">{html.escape(entry["dataset"])}'
+            f'{html.escape(" · " + claims_line) if claims_line else ""}</p>'
             f"{figure_html}</section>"
         )
     readme = reports / "README.md"
@@ -208,11 +261,21 @@ def build_index(reports: Path | None = None) -> tuple[Path, Path]:
     return page, readme
 
 
+def claims_total(entries: list[dict]) -> str:
+    """The course's claims over every executed lesson, in one line."""
+    checked, held = course_total(entries)
+    unmet = [entry["stem"] for entry in entries
+             if entry["claims"] and entry["claims"].get("held") != entry["claims"].get("checked")]
+    return (f"Course claims checked: {checked}, held: {held}"
+            + (f" (not held in: {', '.join(unmet)})" if unmet else ""))
+
+
 def main(argv: list[str] | None = None) -> int:
     page, readme = build_index()
     entries = lesson_entries()
-    print(f"Wrote {page} and {readme}: {len(entries)} lesson(s), "
+    print(f"Wrote {config.display_path(page)} and {config.display_path(readme)}: {len(entries)} lesson(s), "
           f"{sum(e['failed'] for e in entries)} failed.")
+    print(claims_total(entries))
     return 0
 
 

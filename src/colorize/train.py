@@ -15,7 +15,9 @@ was killed resumes at its last finished epoch (BackupAndRestore).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import math
 import shutil
@@ -70,6 +72,10 @@ class TrainSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def describe(self) -> str:
+        """What a reader needs to know about the run, without its folder's hash."""
+        return f"{self.model}, {self.loss} loss, learning rate {self.learning_rate:g}, {self.epochs} epochs"
 
     def run_name(self, dataset: Dataset, profile: str) -> str:
         """Readable and unique: model, loss, learning rate, epochs, data; then a hash of the settings
@@ -278,17 +284,35 @@ def train_all(dataset: Dataset, settings: dict[str, TrainSettings], *, profile: 
     """Train (or reuse) several runs, one line each; returns them by label."""
     runs = {}
     for label, one in settings.items():
-        runs[label] = train(dataset, one, profile=profile, verbose=verbose)
+        runs[label] = train(dataset, one, profile=profile, verbose=verbose, label=label)
         record = runs[label].record
         print(f"  {label}: best val loss {record['best_val_loss']:.4f} at epoch {record['best_epoch']}"
               f"/{record['epochs_run']}, {record['train_seconds']:.0f} s, {record['images_per_second']:.0f} images/s")
     return runs
 
 
+def train_seeds(dataset: Dataset, settings: dict[str, TrainSettings], seeds, *, profile: config.Profile | str = "full",
+                verbose: int | str = 0) -> dict[str, dict[int, Run]]:
+    """The same recipes trained once per seed (the course's own seed reuses its finished run):
+    ``{label: {seed: run}}``, for the run-to-run spread of :mod:`colorize.intervals`."""
+    found = {}
+    for label, one in settings.items():
+        found[label] = {}
+        for seed in seeds:
+            quiet = io.StringIO()
+            with contextlib.redirect_stdout(quiet):  # one line per recipe, not one per seed
+                found[label][seed] = train(dataset, replace(one, seed=seed), profile=profile, verbose=verbose,
+                                           label=f"{label}, seed {seed}")
+        losses = [run.record["best_val_loss"] for run in found[label].values()]
+        print(f"  {label}: {len(seeds)} seeds, best val loss {min(losses):.4f} to {max(losses):.4f}")
+    return found
+
+
 def train(dataset: Dataset, settings: TrainSettings, *, profile: config.Profile | str = "full", force: bool = False,
-          strategy: tf.distribute.Strategy | None = None, verbose: int | str = "auto") -> Run:
+          strategy: tf.distribute.Strategy | None = None, verbose: int | str = "auto", label: str | None = None) -> Run:
     """Fit ``settings.model`` on ``dataset`` (or reuse the finished run with the same settings).
 
+    ``label``: how messages name the run (default: its settings, never its folder's hash).
     ``strategy``: a ``tf.distribute`` strategy to build and fit under (default: the one in scope,
     i.e. plain single-device training unless the caller opened e.g. a MirroredStrategy).
     """
@@ -296,9 +320,10 @@ def train(dataset: Dataset, settings: TrainSettings, *, profile: config.Profile 
     name = settings.run_name(dataset, profile)
     run_dir = config.models_dir() / name
     finished = find_run(name)
+    label = label or settings.describe()
     if finished is not None and not force:
-        print(f"Reusing finished run {name} ({finished.record['epochs_run']} epochs, "
-              f"{finished.record['train_seconds']:.0f} s); pass force=True to retrain.")
+        print(f"Reusing the finished run of {label} ({finished.record['epochs_run']} epochs, "
+              f"{finished.record['train_seconds']:.0f} s).")
         return finished
     if force and run_dir.exists():
         shutil.rmtree(run_dir)
@@ -321,7 +346,7 @@ def train(dataset: Dataset, settings: TrainSettings, *, profile: config.Profile 
         train_data, val_data, steps = _pipelines(dataset, settings, crop_size, "ab" if kind == "distribution" else kind)
         _compile(model, settings, steps, _distribution_loss(dataset, settings, run_dir) if kind == "distribution" else None)
     images_per_epoch = steps * settings.batch_size
-    print(f"Training {name}: {predictor.count_params():,} parameters, {settings.epochs} epochs x {steps} steps"
+    print(f"Training {label}: {predictor.count_params():,} parameters, {settings.epochs} epochs x {steps} steps"
           f" of {settings.batch_size} crops {crop_size}x{crop_size}" + (" (resuming)" if resuming else ""))
     start = time.perf_counter()
     model.fit(train_data, validation_data=val_data, epochs=settings.epochs, steps_per_epoch=steps, shuffle=False,

@@ -21,7 +21,6 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-import pooch
 import requests
 
 from colorize.config import ColorizeError
@@ -89,6 +88,8 @@ def _is_network_error(exc: OSError) -> bool:
 
 def _fetch_archive(url: str, known_hash: str | None, cache: Path, progress: bool, timeout: float) -> Path:
     """Download (or reuse) the archive via pooch, translating its errors into one-line advice."""
+    import pooch  # only here: it pulls in tqdm.auto, which complains inside a kernel without widgets
+
     try:
         path = pooch.retrieve(
             url,

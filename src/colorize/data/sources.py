@@ -145,7 +145,7 @@ def sample_dataset() -> Dataset:
 
 def _bsds500_from(folder: Path, origin: str) -> Dataset:
     splits = {split: sorted((folder / split).glob("*.jpg")) for split in SPLITS}
-    return Dataset("bsds500", f"{origin} {folder}", splits)
+    return Dataset("bsds500", f"{origin} {config.display_path(folder)}", splits)
 
 
 def bsds500_dataset(data_dir: str | Path | None = None, allow_download: bool = True) -> Dataset:
@@ -218,17 +218,18 @@ def folder_dataset(root: str | Path, seed: int = config.SEED, progress: bool = T
     if skipped:
         names = ", ".join(str(p.relative_to(root)) for p in skipped[:10])
         more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
-        warnings.warn(f"Skipped {len(skipped)} unreadable file(s) in {root}: {names}{more}.", stacklevel=2)
+        warnings.warn(f"Skipped {len(skipped)} unreadable file(s) in {config.display_path(root)}: {names}{more}.",
+                      stacklevel=2)
     if len(good) < 3:
         raise ColorizeError(f"{root} has {len(good)} readable photo(s); a dataset needs at least 3 "
                             f"({', '.join(s.lstrip('.') for s in ('.jpg', '.png', '.tif', '.bmp'))}, any case).")
     if split_folders:
         good_set = set(good)
         splits = {split: [p for p in _image_files(folder) if p in good_set] for split, folder in split_folders.items()}
-        origin = f"folder {root} with its own train/val/test folders"
+        origin = f"folder {config.display_path(root)} with its own train/val/test folders"
     else:
         splits = _split_by_fraction(good, seed)
-        origin = f"folder {root}, split 64/16/20 by photo with seed {seed}"
+        origin = f"folder {config.display_path(root)}, split 64/16/20 by photo with seed {seed}"
     return Dataset("folder", origin, splits, skipped=skipped)
 
 
