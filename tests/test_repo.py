@@ -127,6 +127,31 @@ def test_notebook_structure(path):
         "the notebook does not import colorize"
 
 
+def _headings(cells) -> list[tuple[int, str]]:
+    return [(index, line.strip()) for index, cell in enumerate(cells) if cell["cell_type"] == "markdown"
+            for line in _source(cell).splitlines() if line.startswith("## ")]
+
+
+@notebook_param
+def test_notebook_ends_like_a_lesson(path):
+    """Takeaways, then exercises, linked references, links to the neighbouring lessons, and a
+    last cell that closes the lesson with its claims line."""
+    cells = _cells(path)
+    headings = dict((title, index) for index, title in _headings(cells))
+    assert "## Try it yourself" in headings and "## References" in headings, sorted(headings)
+    assert headings["## Try it yourself"] < headings["## References"]
+    exercises = _source(cells[headings["## Try it yourself"]])
+    assert len(re.findall(r"^\s*(?:\d+\.|-) ", exercises, flags=re.MULTILINE)) >= 2, "fewer than 2 exercises"
+    references = "".join(_source(cell) for cell in cells[headings["## References"]:] if cell["cell_type"] == "markdown")
+    assert re.search(r"\]\(https?://", references), "References cite no linked paper"
+    number = int(path.name[:2])
+    neighbours = [p.name for p in NOTEBOOKS if abs(int(p.name[:2]) - number) == 1]
+    for neighbour in neighbours:
+        assert f"]({neighbour})" in references, f"no link to {neighbour}"
+    assert cells[-1]["cell_type"] == "code" and "lesson.finish(" in _source(cells[-1]), \
+        "the last cell must be lesson.finish(...), which prints the claims line"
+
+
 # --- data/ -------------------------------------------------------------------------------------
 
 

@@ -113,6 +113,44 @@ def save_fig(fig: plt.Figure, name: str, key: bool = False) -> Path:
     return path
 
 
+def titled_layout(fig: plt.Figure, title: str = "") -> plt.Figure:
+    """Lay out ``fig`` tightly with its bold title in a band of its own above every panel, so the
+    title never sits on the panels' own titles (``tight_layout`` alone ignores a suptitle)."""
+    if not title:
+        fig.tight_layout()
+        return fig
+    fig.suptitle(title, fontweight="bold", y=0.995, va="top")
+    height = fig.get_size_inches()[1]
+    lines = title.count("\n") + 1
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.12 + 0.2 * lines) / height))
+    return fig
+
+
+def _label_points(ax: plt.Axes, xs, ys, labels, fontsize: int = 8) -> None:
+    """Label scatter points without labels overlapping each other: each label takes the first of
+    a few positions around its point that is still free."""
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    offsets = [(5, 4, "left", "bottom"), (5, -4, "left", "top"), (-5, 4, "right", "bottom"),
+               (-5, -4, "right", "top"), (5, 14, "left", "bottom"), (5, -14, "left", "top"),
+               (-5, 14, "right", "bottom"), (-5, -14, "right", "top")]
+    taken = []
+    for x, y, label in sorted(zip(xs, ys, labels), key=lambda item: -item[1]):
+        for dx, dy, ha, va in offsets:
+            text = ax.annotate(str(label), (x, y), textcoords="offset points", xytext=(dx, dy), ha=ha, va=va,
+                               fontsize=fontsize)
+            box = text.get_window_extent(renderer).expanded(1.05, 1.15)
+            if not any(box.overlaps(other) for other in taken):
+                break
+            text.remove()
+        else:  # crowded everywhere: the first position, with a thin leader line
+            text = ax.annotate(str(label), (x, y), textcoords="offset points", xytext=(8, 22), fontsize=fontsize,
+                               arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.5"})
+            box = text.get_window_extent(renderer)
+        taken.append(box)
+
+
 def image_grid(
     images: Sequence[np.ndarray],
     titles: Sequence[str] | None = None,
@@ -135,9 +173,7 @@ def image_grid(
         for row, label in enumerate(row_labels):
             axes[row, 0].text(-0.05, 0.5, label, transform=axes[row, 0].transAxes, rotation=90,
                               ha="right", va="center", fontsize=10)
-    if title:
-        fig.suptitle(title, fontweight="bold")
-    fig.tight_layout()
+    titled_layout(fig, title)
     return photographic(fig)
 
 
@@ -163,8 +199,7 @@ def gamut_slices(lightness_levels: Sequence[float] = (20, 40, 60, 80, 95), limit
         ax.axhline(0, color="k", lw=0.4)
         ax.axvline(0, color="k", lw=0.4)
     np.atleast_1d(axes)[0].set_ylabel("b (blue − / yellow +)")
-    fig.suptitle("The sRGB gamut in the ab plane at several lightness levels", fontweight="bold")
-    fig.tight_layout()
+    titled_layout(fig, "The sRGB gamut in the ab plane at several lightness levels")
     return fig
 
 
@@ -213,8 +248,7 @@ def channel_panels(rgb: np.ndarray, title: str = "") -> plt.Figure:
         fig.colorbar(shown, ax=axes[1, i + 1], shrink=0.7)
     for ax in axes.flat:
         ax.axis("off")
-    fig.suptitle(title or "The same photo in RGB (top) and CIELAB (bottom)", fontweight="bold")
-    fig.tight_layout()
+    titled_layout(fig, title or "The same photo in RGB (top) and CIELAB (bottom)")
     return photographic(fig)
 
 
@@ -329,9 +363,7 @@ def colorization_gallery(
                 ax.text(0.5, -0.02, caption, transform=ax.transAxes, ha="center", va="top", fontsize=8)
         axes[row, 0].text(-0.05, 0.5, label, transform=axes[row, 0].transAxes, rotation=90,
                           ha="right", va="center", fontsize=10)
-    if title:
-        fig.suptitle(title, fontweight="bold")
-    fig.tight_layout()
+    titled_layout(fig, title)
     return photographic(fig)
 
 
@@ -377,8 +409,7 @@ def ab_histograms(
     axes[0].set_ylabel("density (fraction of pixels per Lab unit)")
     # Outside the axes: every series peaks near ab = 0, right where an inside legend would sit.
     axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    fig.suptitle(title or "Distribution of a and b: truth vs. predictions", fontweight="bold")
-    fig.tight_layout()
+    titled_layout(fig, title or "Distribution of a and b: truth vs. predictions")
     return fig
 
 
@@ -403,8 +434,7 @@ def gan_curves(history: "pd.DataFrame", title: str = "") -> plt.Figure:
     accuracy.axhline(0.5, color="k", lw=0.7, ls=":", label="chance")
     accuracy.set(title="Discriminator accuracy per patch", xlabel="epoch", ylabel="share of patches", ylim=(0, 1.02))
     accuracy.legend(fontsize=8)
-    fig.suptitle(title or "The generator and the discriminator during adversarial training", fontweight="bold")
-    fig.tight_layout()
+    titled_layout(fig, title or "The generator and the discriminator during adversarial training")
     return fig
 
 
@@ -412,12 +442,12 @@ def tradeoff_scatter(board: "pd.DataFrame", x: str = "colorfulness_ratio", y: st
                      xlabel: str = "colourfulness ratio (prediction / truth)", ylabel: str = "PSNR (dB)",
                      title: str = "") -> plt.Figure:
     """Models as points in a fidelity-against-colourfulness plane, each labelled by its name."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    fig, ax = plt.subplots(figsize=(8.5, 5.4))
     ax.scatter(board[x], board[y], color="#4c72b0", zorder=3)
-    for label, row in board.iterrows():
-        ax.annotate(str(label), (row[x], row[y]), textcoords="offset points", xytext=(5, 4), fontsize=8)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "Fidelity against colourfulness")
+    ax.margins(x=0.25, y=0.12)  # room for the labels of the outermost points
     fig.tight_layout()
+    _label_points(ax, board[x].to_numpy(), board[y].to_numpy(), [str(label) for label in board.index])
     return fig
 
 
@@ -432,8 +462,7 @@ def realness_maps(rows: list[tuple[str, np.ndarray, np.ndarray]], title: str = "
         fig.colorbar(shown, ax=map_ax, shrink=0.8, label="probability real")
         image_ax.axis("off")
         map_ax.axis("off")
-    fig.suptitle(title or "What the discriminator thinks of each patch", fontweight="bold")
-    fig.tight_layout()
+    titled_layout(fig, title or "What the discriminator thinks of each patch")
     return photographic(fig)
 
 
@@ -479,8 +508,7 @@ def ab_bins_figure(bins: np.ndarray, bins_per_lightness: dict[float, int], light
     axes[1].axhline(len(bins), color="k", lw=0.7, ls=":", label=f"all L: {len(bins)} bins")
     axes[1].set(title="Bins that hold an sRGB colour, per lightness", xlabel="L (0-100)", ylabel="bins in gamut")
     axes[1].legend()
-    fig.suptitle("Colour as classes: a 10-unit grid over the ab plane, kept where sRGB has colours", fontweight="bold")
-    fig.tight_layout()
+    titled_layout(fig, "Colour as classes: a 10-unit grid over the ab plane, kept where sRGB has colours")
     return fig
 
 
@@ -497,6 +525,5 @@ def score_distributions(per_photo: dict[str, "pd.DataFrame"], title: str = "") -
         ax.set_xlabel(label)
         ax.set_title(label.split(" (")[0], fontsize=11)
     axes[0, 0].invert_yaxis()  # first model on top, as in the leaderboard
-    fig.suptitle(title or "Scores per test photo", fontweight="bold")
-    fig.tight_layout()
+    titled_layout(fig, title or "Scores per test photo")
     return fig
