@@ -27,6 +27,8 @@ endif
 export PATH := $(abspath $(dir $(PY))):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
+# The lessons' kernel keeps native libraries' log lines out of the reports (see its config file).
+LESSON_KERNEL_ENV := IPYTHONDIR=$(CURDIR)/notebooks/.ipython
 
 .PHONY: help setup data notebooks reports all test unit-test notebook-test lab clean bench
 help:
@@ -60,7 +62,7 @@ notebooks: data
 	@for notebook in $(NOTEBOOKS); do \
 	  report=reports/$$(basename $$notebook); \
 	  echo "== $$notebook -> $$report"; \
-	  $(PY) -m papermill "$$notebook" "$$report" --progress-bar \
+	  $(LESSON_KERNEL_ENV) $(PY) -m papermill "$$notebook" "$$report" --progress-bar \
 	    -r PROFILE "$(PROFILE)" -r DATASET "$(DATASET)" -r DATA_DIR "$(DATA_DIR)"; status=$$?; \
 	  $(PY) -m jupyter nbconvert --to html --log-level WARN "$$report"; \
 	  if [ $$status -ne 0 ]; then echo "FAILED: $$notebook (see $$report)"; exit $$status; fi; \
@@ -80,7 +82,7 @@ unit-test: setup
 # nbval cannot pass papermill parameters: the smoke profile is forced through the environment,
 # and figures go to a scratch folder so the committed reference figures are never overwritten.
 notebook-test: setup
-	scratch=$$(mktemp -d) && COLORIZE_FORCE_PROFILE=smoke COLORIZE_REPORTS_DIR=$$scratch \
+	scratch=$$(mktemp -d) && $(LESSON_KERNEL_ENV) COLORIZE_FORCE_PROFILE=smoke COLORIZE_REPORTS_DIR=$$scratch \
 	  $(PY) -m pytest --nbval-lax --nbval-current-env -q -p no:cacheprovider notebooks/; \
 	  status=$$?; rm -rf $$scratch; exit $$status
 
