@@ -234,3 +234,18 @@ def test_seed_comparison_lists_the_seeds_and_us():
 def test_crops_per_photo():
     assert explore.crops_per_photo(321, 481, 128) == 6
     assert explore.crops_per_photo(100, 100, 128) == 0
+
+
+# --- channel correlations -----------------------------------------------------------------------
+
+def test_channel_correlations_of_a_gray_ramp_and_a_colour_ramp():
+    ramp = np.linspace(0, 255, 64).astype(np.uint8)
+    gray = np.repeat(ramp[None, :, None], 3, axis=2).repeat(4, axis=0)  # R = G = B, a = b = 0
+    red_to_green = np.stack([ramp[::-1], ramp, np.full_like(ramp, 40)], axis=-1)[None].repeat(4, axis=0)
+    table = explore.channel_correlations([gray, red_to_green], names=["gray", "red-green"])
+    assert list(table.columns) == ["photo", "R-G", "R-B", "G-B", "L-a", "L-b", "a-b"]
+    assert table.loc[0, "R-G"] == pytest.approx(1.0) and table.loc[0, "G-B"] == pytest.approx(1.0)
+    assert np.isnan(table.loc[0, ["L-a", "L-b", "a-b"]].astype(float)).all()  # no colour: undefined
+    assert table.loc[1, "R-G"] == pytest.approx(-1.0, abs=1e-3)
+    assert np.isnan(table.loc[1, "R-B"])  # blue is constant
+    assert table.loc[1, "L-a"] < -0.8  # going from red to green: lighter and less red

@@ -19,7 +19,7 @@ EXECUTED = sorted(REPORTS.glob("[0-9][0-9]_*.ipynb"))
 #: What must never reach a reader, by the reason it is there.
 FORBIDDEN = {
     "absolute path": re.compile(r"(?<![\w.~])/(?:work|root|home|tmp|usr|opt|var|private|Users)/"),
-    "virtual environment": re.compile(r"site-packages|\.venv/"),
+    "virtual environment": re.compile(r"site-packages|\.venv/lib"),
     "warning": re.compile(r"\b\w*Warning\b|WARNING|warnings\.warn"),
     "traceback": re.compile(r"Traceback \(most recent call last\)"),
     "logger noise": re.compile(r"\b[EIW]0000\b|absl::|oneDNN|\[IPKernelApp\]|WARNING:tensorflow"),

@@ -112,6 +112,29 @@ def mean_colour(pixels: pd.DataFrame, lightness: float = 50.0) -> tuple[float, f
     return a, b, rgb
 
 
+#: The channel pairs :func:`channel_correlations` reports, RGB first, then Lab.
+CHANNEL_PAIRS = (("R-G", 0, 1), ("R-B", 0, 2), ("G-B", 1, 2), ("L-a", 0, 1), ("L-b", 0, 2), ("a-b", 1, 2))
+
+
+def channel_correlations(images: Sequence[np.ndarray], names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per photo, the Pearson correlation over its pixels of each pair of RGB channels and of
+    Lab channels (columns ``R-G R-B G-B L-a L-b a-b``; NaN where a channel is constant, e.g.
+    a and b of a gray photo). Over many photos this shows what one photo cannot: how strongly
+    a pair is tied in general, and whether the sign of the tie depends on the photo."""
+    images = _check_images(images)
+    rows = []
+    for index, image in enumerate(images):
+        rgb = image.reshape(-1, 3).astype(np.float64)
+        values = to_lab(image).reshape(-1, 3).astype(np.float64)
+        row = {"photo": names[index] if names is not None else index}
+        for label, i, j in CHANNEL_PAIRS:
+            x = rgb if label[0] in "RG" else values
+            constant = min(x[:, i].std(), x[:, j].std()) < 0.01  # a, b of gray pixels: rounding only
+            row[label] = np.nan if constant else float(np.corrcoef(x[:, i], x[:, j])[0, 1])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 # --- photos ---------------------------------------------------------------------------------
 
 def photo_table(images: Sequence[np.ndarray], names: Sequence[str] | None = None,
@@ -343,7 +366,8 @@ SEED_DATASETS = [
     {"data set": "Landscapes (small)", "images": None, "resolution": "not stated",
      "content": "mainly landscapes, a few outliers", "split": "train/validation", "used by": "seed 001"},
     {"data set": "Photos from two GitHub colorization projects", "images": None, "resolution": "256x256",
-     "content": "'a few hundred' photos; count not stated", "split": "not stated", "used by": "seed 002"},
+     "content": "from guilbera/colorizing and emilwallner/Coloring-greyscale-images; count not stated",
+     "split": "not stated", "used by": "seed 002"},
 ]
 
 

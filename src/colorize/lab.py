@@ -12,9 +12,11 @@ Conventions of the course:
 * Networks see ``L`` scaled to [-1, 1] and predict ``ab`` divided by :data:`AB_SCALE`.
 
 Why ``AB_SCALE = 110`` and not the seeds' 128: the largest |a| or |b| any sRGB colour reaches is
-107.9, so dividing by 128 leaves 16 % of a tanh output's range for colours that cannot be shown,
-and pushes the most saturated real colours to ±0.84 where tanh is already flattening. 110 maps
-the whole gamut onto [-0.98, 0.98]. Use :func:`normalize_ab` with ``scale=128`` to reproduce a seed.
+107.9, so dividing by 128 leaves 16 % of a tanh output's range for colours that cannot be shown;
+110 maps the whole gamut onto [-0.98, 0.98], so ±1 means "the edge of sRGB". The price is that the
+most saturated colours then need a larger pre-activation (2.31 instead of 1.23), where tanh is
+flatter; real photos' pixels stay far from that edge (lesson 02 measures both). It is a
+convenience, not a measured gain. Use :func:`normalize_ab` with ``scale=128`` to reproduce a seed.
 """
 
 from __future__ import annotations
