@@ -103,6 +103,85 @@ def test_the_default_is_the_most_colourful_model_close_to_the_most_faithful():
     assert evaluation.recommend(board[board.lesson == "reference"]) is None
 
 
+def _planted_tables(gains, seed=3, photos=120):
+    """Per-photo score tables: the gray baseline and models whose PSNR / AuC / colourfulness sit a
+    planted amount above (or below) it on every photo, plus a little per-photo noise."""
+    rng = np.random.default_rng(seed)
+    names = [f"{i}.jpg" for i in range(photos)]
+    gray_psnr, truth = rng.normal(21.5, 3.0, photos), rng.uniform(20, 60, photos)
+    base = {"photo": names, "ssim": 0.93, "mse_ab": 0.016, "colorfulness_truth": truth}
+    tables = {metrics.GRAY_LABEL: pd.DataFrame({**base, "psnr": gray_psnr, "auc": 0.87 + rng.normal(0, 0.01, photos),
+                                                "colorfulness": 0.05 * np.ones(photos)})}
+    gray = tables[metrics.GRAY_LABEL]
+    for name, (psnr_gain, auc_gain, ratio) in gains.items():
+        tables[name] = pd.DataFrame({**base, "psnr": gray.psnr + psnr_gain + rng.normal(0, 0.05, photos),
+                                     "auc": gray.auc + auc_gain + rng.normal(0, 0.001, photos),
+                                     "colorfulness": ratio * truth * rng.uniform(0.95, 1.05, photos)})
+    board = metrics.leaderboard(tables).rename_axis("model").reset_index()
+    board["lesson"] = ["reference" if name == metrics.GRAY_LABEL else "planted" for name in board.model]
+    return board, tables
+
+
+PLANTED = {"below gray": (-0.3, -0.004, 1.1),      # the most colourful, and worse than no colour at all
+           "inside its noise": (0.2, 0.003, 0.9),  # above gray photo by photo, but within its run-to-run band
+           "clear winner": (1.0, 0.010, 0.6),
+           "faithful but dull": (1.4, 0.012, 0.3)}
+PLANTED_SPREADS = {"below gray": 0.1, "inside its noise": 0.3, "clear winner": 0.1, "faithful but dull": 0.1}
+
+
+def test_a_model_below_gray_or_inside_its_noise_band_never_beats_gray():
+    board, tables = _planted_tables(PLANTED)
+    verdicts = evaluation.beats_gray(tables, PLANTED_SPREADS)
+    assert not verdicts.at["below gray", "beats_gray"] and verdicts.at["below gray", "psnr_gain_high"] < 0
+    noisy = verdicts.loc["inside its noise"]
+    assert noisy.psnr_gain_low > 0 and noisy.auc_win  # the photos alone would call it a win...
+    assert not noisy.psnr_win and not noisy.beats_gray  # ...but 0.2 dB is inside 1.96·√2·0.3 = 0.83 dB
+    assert evaluation.beats_gray(tables).at["inside its noise", "beats_gray"]  # without the spread it would pass
+    assert verdicts.at["clear winner", "beats_gray"] and verdicts.at["faithful but dull", "beats_gray"]
+
+
+def test_recommend_takes_the_most_colourful_model_that_beats_gray_beyond_its_noise():
+    board, tables = _planted_tables(PLANTED)
+    assert evaluation.recommend(board, margin_db=1.0, tables=tables, spreads=PLANTED_SPREADS) == "clear winner"
+    # without the spreads the noisy one (more colourful) would have been chosen
+    assert evaluation.recommend(board, margin_db=1.5, tables=tables) == "inside its noise"
+    assert evaluation.recommend(board, margin_db=0.2, tables=tables, spreads=PLANTED_SPREADS) == "faithful but dull"
+    only_bad = {name: PLANTED[name] for name in ("below gray", "inside its noise")}
+    bad_board, bad_tables = _planted_tables(only_bad)
+    assert evaluation.recommend(bad_board, margin_db=5.0, tables=bad_tables, spreads=PLANTED_SPREADS) is None
+    chosen = evaluation.picks(bad_board, bad_tables, PLANTED_SPREADS, margin_db=5.0)
+    assert chosen.at["recommended", "model"] is None and chosen.at["most colourful", "model"] is None
+    assert chosen.at["most faithful", "model"] == "inside its noise"  # the highest mean, even though it is no pick
+
+
+def test_picks_call_a_tie_a_tie_and_never_pick_below_gray():
+    board, tables = _planted_tables(PLANTED)
+    chosen = evaluation.picks(board, tables, PLANTED_SPREADS, margin_db=1.0)
+    assert chosen.at["most faithful", "model"] == "faithful but dull" and chosen.at["most faithful", "decided"]
+    assert chosen.at["most faithful", "runner_up"] == "clear winner"
+    assert chosen.at["most colourful", "model"] == "clear winner"  # "below gray" and the noisy one are out
+    assert chosen.at["recommended", "model"] == "clear winner"
+    # two models 0.1 dB apart with a 0.3 dB run-to-run spread: a tie, said so
+    tied = {"a": (1.0, 0.01, 0.5), "b": (0.9, 0.01, 0.4)}
+    board, tables = _planted_tables(tied)
+    chosen = evaluation.picks(board, tables, {"a": 0.3, "b": 0.3})
+    assert chosen.at["most faithful", "model"] == "a" and not chosen.at["most faithful", "decided"]
+    verdict = chosen.at["most faithful", "verdict"]
+    assert "not measurable here" in verdict and "tie" in verdict
+
+
+def test_spread_table_marks_measured_spreads_proxies_and_gaps():
+    summaries = {"03_baseline_cnn": {"spreads": {"CNN": {"psnr": 0.05, "auc": 0.001, "seeds": 3}}},
+                 "07_colorful_classification": {"spreads": {"classifier": {"psnr": 0.12, "auc": 0.002, "seeds": 3,
+                                                                          "proxy": "the U-Net's spread"}}},
+                 "06_gan": {}}
+    table = evaluation.spread_table(summaries, ["CNN", "classifier", "GAN"])
+    assert table.at["CNN", "psnr_spread"] == 0.05 and table.at["CNN", "source"] == "measured over 3 training seeds"
+    assert table.at["classifier", "source"] == "proxy: the U-Net's spread"
+    assert table.at["GAN", "psnr_spread"] == 0.12 and "not measured" in table.at["GAN", "source"]  # the largest
+    assert evaluation.spread_table({}, ["GAN"]).psnr_spread.isna().all()
+
+
 def test_recorded_recommendation_is_the_colorize_default(in_tiny_course):
     run = catalog.recommended()[1]
     assert catalog.recommended()[0] == TINY_LABEL  # lesson 08 has not run: the fallback order
@@ -133,3 +212,15 @@ def test_gray_photographs_are_really_gray():
     for photo in photos.values():
         assert photo.dtype == np.uint8 and photo.ndim == 3
         assert (photo[..., 0] == photo[..., 1]).all() and (photo[..., 1] == photo[..., 2]).all()
+
+
+def test_seed_table_lays_out_each_seed_and_the_spread():
+    per_seed = pd.DataFrame({"model": ["b", "b", "a", "a"], "seed": [42, 43, 42, 43], "psnr": [22.0, 22.2, 21.0, 21.4],
+                             "auc": [0.89, 0.9, 0.88, 0.88], "best_val_loss": [0.012, 0.013, 0.014, 0.0141]}
+                            ).set_index(["model", "seed"])
+    table = evaluation.seed_table(per_seed)
+    assert list(table.index) == ["b", "a"]  # the recipes' order, not sorted
+    assert list(table["psnr"].columns) == ["seed 42", "seed 43", "sd"]
+    assert table.at["a", ("psnr", "seed 43")] == 21.4
+    assert table.at["b", ("psnr", "sd")] == pytest.approx(np.std([22.0, 22.2], ddof=1))
+    assert table.at["a", ("auc", "sd")] == 0.0

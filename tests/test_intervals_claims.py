@@ -68,6 +68,13 @@ def test_seed_spread():
     assert math.isnan(intervals.seed_spread([1.0]))
 
 
+def test_pooled_spread_gives_the_band_of_two_different_recipes():
+    pooled = intervals.pooled_spread(0.3, 0.4)
+    assert intervals.noise_band(pooled) == pytest.approx(1.96 * 0.5)  # 1.96 * sqrt(0.3² + 0.4²)
+    assert intervals.pooled_spread(0.2, math.nan) == pytest.approx(0.2)  # an unknown spread: like the known one
+    assert math.isnan(intervals.pooled_spread(math.nan, None))
+
+
 def test_claims_ledger_counts_warns_and_closes(capsys):
     ledger = claims.ClaimLedger("full")
     assert ledger.check("two is more than one", 2 > 1, "2 > 1")

@@ -197,3 +197,32 @@ def test_scoring_in_threads_gives_the_same_tables_in_photo_order(test_photos):
     assert list(threaded[0]["tinted"].photo) == [path.name for path in test_photos[:4]]
     board = metrics.leaderboard(threaded[0])
     assert list(board.index) == sorted(colorizers, key=lambda n: -threaded[0][n].psnr.mean())
+
+
+def test_scoring_without_ssim_changes_nothing_else_and_reuses_complete_tables(test_photos, tmp_path):
+    def tinted(lightness):
+        return np.stack([np.full_like(lightness, 6.0), lightness / 10.0 - 5.0], axis=-1)
+
+    full = metrics.score_models({"tinted": tinted}, test_photos[:2], max_side=96, progress=False)[0]["tinted"]
+    quick = metrics.score_models({"tinted": tinted}, test_photos[:2], max_side=96, progress=False,
+                                 with_ssim=False)[0]["tinted"]
+    assert quick.ssim.isna().all() and full.ssim.notna().all()
+    pd.testing.assert_frame_equal(full.drop(columns="ssim"), quick.drop(columns="ssim"))
+
+    class FakeRun:  # what score_runs needs of a run: a folder for its cache and a colorizer
+        directory, calls = tmp_path, 0
+
+        def colorizer(self):
+            FakeRun.calls += 1
+            return tinted
+
+    run = FakeRun()
+    tables, _ = metrics.score_runs({"m": run}, test_photos[:2], max_side=96, include_gray=False, progress=False)
+    assert tables["m"].ssim.notna().all() and FakeRun.calls == 1
+    again, _ = metrics.score_runs({"m": run}, test_photos[:2], max_side=96, include_gray=False, progress=False,
+                                  with_ssim=False)  # the complete cached table serves it
+    assert FakeRun.calls == 1 and again["m"].ssim.notna().all()
+    other = test_photos[2:4]  # a quick table is cached apart and never serves a complete request
+    metrics.score_runs({"m": run}, other, max_side=96, include_gray=False, progress=False, with_ssim=False)
+    complete, _ = metrics.score_runs({"m": run}, other, max_side=96, include_gray=False, progress=False)
+    assert FakeRun.calls == 3 and complete["m"].ssim.notna().all()

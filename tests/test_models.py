@@ -128,3 +128,18 @@ def test_unet_body_takes_another_head_and_shares_layer_names_with_unet():
         if layer.name in body:
             for mine, theirs in zip(classifier.get_layer(layer.name).get_weights(), layer.get_weights()):
                 np.testing.assert_array_equal(mine, theirs)
+
+
+def test_measured_receptive_field_matches_the_arithmetic_of_a_conv_stack():
+    from colorize.models.gan import receptive_field
+
+    inputs = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(2, 3, strides=2, padding="same")(inputs)
+    x = keras.layers.Conv2D(2, 3, padding="same")(x)
+    x = keras.layers.Conv2D(2, 5, padding="same")(x)
+    stack = keras.Model(inputs, x)
+    assert receptive_field(stack) == 3 + 2 * 2 + 4 * 2 == 15
+    assert models.measured_receptive_field(stack, size=64) == 15
+    # a dense bottleneck makes every output depend on the whole input
+    dense = models.build("seed000_autoencoder", size=32, filters=4, code=8)
+    assert models.measured_receptive_field(dense) == 32

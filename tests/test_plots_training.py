@@ -98,3 +98,64 @@ def test_ab_histograms_rejects_arrays_not_ending_in_2():
     with pytest.raises(ValueError, match="last dimension is 2") as error:
         plots.ab_histograms(np.zeros((4, 2)), {"bad": np.zeros((4, 3))})
     assert "\n" not in str(error.value)
+
+
+def test_interval_bars_mark_zero_and_fit_the_intervals():
+    fig, ax = plt.subplots()
+    plots.interval_bars(ax, ["a", "b"], [-0.05, -0.4], [-0.1, -0.5], [0.02, -0.3], "title", "PSNR difference (dB)")
+    bars = ax.patches
+    assert len(bars) == 2 and [bar.get_width() for bar in bars] == pytest.approx([-0.05, -0.4])
+    assert bars[0].get_facecolor() != bars[1].get_facecolor()  # crossing zero is drawn paler than a clear difference
+    low, high = ax.get_xlim()
+    assert low < -0.5 and high > 0.02 and high - low < 1.0  # zoomed to the intervals, zero inside
+    assert [text.get_text() for text in ax.get_yticklabels()] == ["a", "b"]
+    assert ax.get_xlabel() == "PSNR difference (dB)"
+    plt.close(fig)
+
+
+def test_long_panel_titles_are_wrapped_to_their_width():
+    assert plots.wrapped("short", 2.2) == "short"
+    assert plots.wrapped("colourful classifier (T = 0.38)", 2.2) == "colourful classifier\n(T = 0.38)"
+    lines = plots.wrapped("most colourful & recommended:\nbest autoencoder (Polychromify conv_dense)", 2.2).split("\n")
+    assert lines[0] == "most colourful & recommended:" and len(lines) == 3
+    assert all(len(line) <= int(2.2 * 72 / (0.6 * 9)) for line in lines)
+
+
+def test_best_worst_grid_heads_each_band_with_its_model():
+    image = np.zeros((30, 45, 3), dtype=np.uint8)
+    models = ["U-Net, L2 loss", "colourful classifier (T = 0.38)"]
+    fig = plots.best_worst_grid([image] * 8, ["best: a.jpg (30.0 dB)", "truth", "worst: b.jpg (12.0 dB)", "truth"] * 2,
+                                models, title="Best and worst")
+    assert [band._suptitle.get_text() for band in fig.subfigs] == models
+    assert len(fig.axes) == 8 and fig._suptitle.get_text() == "Best and worst" and plots.is_photographic(fig)
+    with pytest.raises(ValueError, match="4 images"):
+        plots.best_worst_grid([image] * 3, ["t"] * 3, models)
+    plt.close(fig)
+
+
+def test_prior_and_weights_has_a_scale_under_each_map_and_marks_unseen_bins():
+    bins = np.array([[a, b] for a in (-10.0, 0.0, 10.0) for b in (-10.0, 0.0, 10.0)])
+    prior = np.array([0.0, 0.1, 0.0, 0.1, 0.5, 0.1, 0.0, 0.2, 0.0])
+    smoothed = (prior + 0.01) / (prior + 0.01).sum()
+    weights = 1.0 / (0.5 * smoothed + 0.5 / len(bins))
+    weights = weights / (smoothed @ weights)
+    fig = plots.prior_and_weights(bins, {"prior": prior, "smoothed": smoothed, "weights": weights})
+    maps, bars = fig.axes[:3], fig.axes[3:]
+    assert len(bars) == 3 and all(bar.get_position().y1 < ax.get_position().y0 for ax, bar in zip(maps, bars))
+    assert "never seen (4 bins)" in [text.get_text() for text in maps[0].get_legend().get_texts()]
+    plt.close(fig)
+
+
+def test_legend_below_moves_the_legend_off_the_axes():
+    history = pd.DataFrame({"epoch": [0, 1, 2], "loss": [3.0, 2.0, 1.5], "val_loss": [2.5, 2.2, 2.1]})
+    fig = plots.loss_curves({"a run with a long label": history, "another run": history}, ylabel="loss")
+    height = fig.get_size_inches()[1]
+    plots.legend_below(fig)
+    ax = fig.axes[0]
+    assert ax.get_legend() is None and len(fig.legends) == 1
+    assert len(fig.legends[0].get_texts()) == 4 and fig.get_size_inches()[1] > height
+    fig.canvas.draw()
+    legend_box = fig.legends[0].get_window_extent()
+    axes_box = ax.get_tightbbox(fig.canvas.get_renderer())
+    assert legend_box.y1 <= axes_box.y0 + 1  # entirely below the plot, its tick labels and axis label
+    plt.close(fig)

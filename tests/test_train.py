@@ -396,3 +396,25 @@ def test_training_under_a_two_replica_mirrored_strategy(home):
     assert result["epochs_run"] == 2 and result["images_per_epoch"] == 8
     assert np.isfinite(result["losses"]).all()
     assert result["files"] == ["history.csv", "model.keras", "run.json"]
+
+
+def test_split_losses_separate_the_crops_from_the_photos(finished, dataset):
+    _, run, _, _ = finished
+    table = training.split_losses(run, dataset)
+    assert list(table.index) == ["training photos, random crops (as trained)", "training photos, centre crops",
+                                 "validation photos, centre crops (the val loss)"]
+    assert (table.to_numpy() > 0).all()
+    np.testing.assert_allclose(table["model / gray"], table["model loss"] / table["gray (ab = 0) loss"])
+    # the gray guess's loss on validation crops is the mean of (ab / scale)^2 of those crops, by hand
+    batches = make_pipeline(training.load_split(dataset, "val", SETTINGS.work_side), crop_size=SETTINGS.crop_size,
+                            batch_size=SETTINGS.batch_size, training=False, seed=SETTINGS.seed)
+    by_hand = np.mean(np.concatenate([np.asarray(ab).ravel() for _, ab in batches]) ** 2)
+    assert table["gray (ab = 0) loss"].iloc[2] == pytest.approx(by_hand, rel=1e-5)
+    # ... and the model's loss there is the run's own validation loss at its best epoch
+    assert table["model loss"].iloc[2] == pytest.approx(run.record["best_val_loss"], rel=1e-3)
+
+
+def test_split_losses_refuse_rgb_output_runs(dataset):
+    run = training.train(dataset, replace(SETTINGS, model="seed001_rgb_baseline", epochs=1), verbose=0)
+    with pytest.raises(ColorizeError, match="ab-output runs"):
+        training.split_losses(run, dataset)

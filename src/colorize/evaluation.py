@@ -83,7 +83,8 @@ def total_train_seconds(run) -> float:
 
 
 def run_facts(runs_by_lesson: dict[str, dict]) -> pd.DataFrame:
-    """One row per recorded run: its lesson, architecture, size and training cost."""
+    """One row per recorded run: its lesson, architecture, size and training cost (runs are named
+    by their label; a report never shows a run folder's name)."""
     rows = []
     for lesson, runs in runs_by_lesson.items():
         for label, run in runs.items():
@@ -91,9 +92,9 @@ def run_facts(runs_by_lesson: dict[str, dict]) -> pd.DataFrame:
             rows.append({"model": label, "lesson": lesson, "architecture": record["model"],
                          "parameters": int(record["parameters"]), "epochs_run": int(record["epochs_run"]),
                          "train_seconds": total_train_seconds(run),
-                         "train_images_per_second": float(record["images_per_second"]), "run": run.name})
+                         "train_images_per_second": float(record["images_per_second"])})
     return pd.DataFrame(rows, columns=["model", "lesson", "architecture", "parameters", "epochs_run",
-                                       "train_seconds", "train_images_per_second", "run"]).set_index("model")
+                                       "train_seconds", "train_images_per_second"]).set_index("model")
 
 
 def inference_ms_per_megapixel(colorizers: dict, photos: list[np.ndarray], repeats: int = 3) -> pd.Series:
@@ -127,7 +128,8 @@ def seed_spreads(runs_by_seed: dict[str, dict], photos, max_side: int | None = N
     row per label and seed (``psnr``, ``auc``, ``colorfulness_ratio``, ``best_val_loss``)."""
     flat = {(label, seed): run for label, runs in runs_by_seed.items() for seed, run in runs.items()}
     tables, _ = metrics.score_runs({f"{label} [seed {seed}]": run for (label, seed), run in flat.items()}, photos,
-                                   max_side=max_side, include_gray=False, progress=progress)
+                                   max_side=max_side, include_gray=False, progress=progress,
+                                   with_ssim=False)  # spreads need PSNR, AuC and colour only
     rows = []
     for (label, seed), run in flat.items():
         summary = metrics.summarize(tables[f"{label} [seed {seed}]"])
@@ -149,6 +151,21 @@ def spread_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
         table[f"{column}_spread"] = grouped[column].agg(seed_spread)
         table[f"{column}_range"] = grouped[column].agg(lambda values: values.max() - values.min())
     return table
+
+
+def seed_table(per_seed: pd.DataFrame, scores=("psnr", "auc", "best_val_loss")) -> pd.DataFrame:
+    """:func:`seed_spreads` laid out for a reader: one row per recipe, for each score one column
+    per training seed and its run-to-run spread ``sd`` (sample standard deviation over seeds)."""
+    from colorize.intervals import seed_spread
+
+    order = list(dict.fromkeys(per_seed.index.get_level_values("model")))
+    blocks = {}
+    for score in scores:
+        block = per_seed[score].unstack("seed").reindex(order)
+        block.columns = [f"seed {seed}" for seed in block.columns]
+        block["sd"] = per_seed[score].groupby(level="model").agg(seed_spread).reindex(order)
+        blocks[score] = block
+    return pd.concat(blocks, axis=1)
 
 
 def leaderboard(tables: dict[str, pd.DataFrame], facts: pd.DataFrame, speeds: pd.Series,
@@ -238,6 +255,134 @@ def recommend(board: pd.DataFrame, margin_db: float = 1.0, tables: dict[str, pd.
     if eligible.empty:
         return None
     return str(eligible.sort_values("colorfulness_ratio", ascending=False).model.iloc[0])
+
+
+def spread_table(summaries: dict[str, dict], models) -> pd.DataFrame:
+    """The run-to-run spread of every model in ``models``, from what lessons recorded.
+
+    ``summaries``: ``{lesson: summary}`` (:func:`colorize.reporting.read_summary`), whose
+    ``"spreads"`` field is ``{label: {"psnr": sd, "auc": sd, "seeds": n, "proxy": text}}`` (``proxy``
+    only where the spread is another recipe's, standing in). A model no lesson measured gets the
+    largest PSNR and AuC spreads recorded anywhere in the course, said so in ``source``: a model
+    must not look surer than the noisiest one just because nobody repeated it.
+
+    Returns one row per model: ``lesson``, ``psnr_spread``, ``auc_spread``, ``seeds``, ``source``."""
+    recorded = {}
+    for lesson, summary in summaries.items():
+        for label, entry in (summary or {}).get("spreads", {}).items():
+            psnr = entry.get("psnr", entry.get("psnr_spread", np.nan))
+            auc = entry.get("auc", entry.get("auc_spread", np.nan))
+            seeds = entry.get("seeds", np.nan)
+            proxy = entry.get("proxy")
+            source = f"proxy: {proxy}" if proxy else f"measured over {seeds} training seeds"
+            recorded[label] = {"lesson": lesson, "psnr_spread": float(psnr), "auc_spread": float(auc),
+                               "seeds": seeds, "source": source}
+    rows = {}
+    known = pd.DataFrame.from_dict(recorded, orient="index")
+    for model in models:
+        if model in recorded:
+            rows[model] = recorded[model]
+        elif len(known) and known.psnr_spread.notna().any():
+            noisiest = known.psnr_spread.idxmax()
+            rows[model] = {"lesson": None, "psnr_spread": float(known.psnr_spread.max()),
+                           "auc_spread": float(known.auc_spread.max()), "seeds": np.nan,
+                           "source": f"not measured: the course's largest recorded spread ({noisiest})"}
+        else:
+            rows[model] = {"lesson": None, "psnr_spread": np.nan, "auc_spread": np.nan, "seeds": np.nan,
+                           "source": "not measured (no lesson recorded a spread)"}
+    table = pd.DataFrame.from_dict(rows, orient="index",
+                                   columns=["lesson", "psnr_spread", "auc_spread", "seeds", "source"])
+    table.index.name = "model"
+    return table
+
+
+def picks(board: pd.DataFrame, tables: dict[str, pd.DataFrame], spreads: dict[str, float] | None = None,
+          margin_db: float = 1.0) -> pd.DataFrame:
+    """Lesson 08's three picks from the full table, each with the comparison behind it.
+
+    * **most faithful**: the trained model with the highest mean PSNR, compared with the runner-up
+      (paired interval over photos, noise band of the two recipes' spreads). ``decided`` is False
+      when the two cannot be told apart: the pick is then a tie, not a winner.
+    * **most colourful**: among the models that beat gray (:func:`beats_gray`), the highest
+      colourfulness ratio, compared with the next most colourful on per-photo colourfulness.
+    * **recommended**: :func:`recommend` (always a model that beats gray, or None).
+
+    Returns one row per role: ``model`` (None when nothing qualifies), ``runner_up``, ``decided``,
+    ``verdict`` (a sentence computed from the numbers)."""
+    from colorize.intervals import compare, pooled_spread
+
+    trained = board[board.lesson != "reference"].sort_values("psnr", ascending=False)
+    verdicts = beats_gray({name: tables[name] for name in [metrics.GRAY_LABEL, *trained.model]}, spreads)
+    above = trained[trained.model.isin(verdicts.index[verdicts.beats_gray])] if len(verdicts) else trained.iloc[:0]
+    rows = []
+
+    def ranked(role, candidates, metric, describe):
+        if candidates.empty:
+            rows.append({"role": role, "model": None, "runner_up": None, "decided": False,
+                         "verdict": f"{role}: no trained model qualifies."})
+            return
+        first = candidates.model.iloc[0]
+        if len(candidates) == 1:
+            rows.append({"role": role, "model": first, "runner_up": None, "decided": True,
+                         "verdict": f"{role}: {first}, the only candidate."})
+            return
+        second = candidates.model.iloc[1]
+        spread = pooled_spread((spreads or {}).get(first), (spreads or {}).get(second)) if metric == "psnr" else np.nan
+        comparison = compare(tables, first, second, metric, spread=spread)
+        decided = comparison.winner == first
+        verdict = (f"{role}: {first} ({describe(first)}); " if decided else
+                   f"{role}: not measurable here — {first} ({describe(first)}) and {second} "
+                   f"({describe(second)}) tie; ") + comparison.sentence()
+        rows.append({"role": role, "model": first, "runner_up": second, "decided": decided, "verdict": verdict})
+
+    by_model = board.set_index("model")
+    ranked("most faithful", trained, "psnr", lambda name: f"{by_model.at[name, 'psnr']:.2f} dB")
+    ranked("most colourful", above.sort_values("colorfulness_ratio", ascending=False), "colorfulness",
+           lambda name: f"colourfulness ratio {by_model.at[name, 'colorfulness_ratio']:.2f}")
+    chosen = recommend(board, margin_db=margin_db, tables=tables, spreads=spreads)
+    if chosen is None:
+        verdict = "recommended: none — no trained model beats the gray baseline beyond its noise."
+    else:
+        row, best = by_model.loc[chosen], trained.iloc[0]
+        verdict = (f"recommended: {chosen} — beats gray on PSNR and AuC beyond its noise band, "
+                   f"{best.psnr - row.psnr:.2f} dB below the highest mean PSNR (allowed {margin_db:g} dB), "
+                   f"and the most colourful such model (ratio {row.colorfulness_ratio:.2f}).")
+    rows.append({"role": "recommended", "model": chosen, "runner_up": None, "decided": chosen is not None,
+                 "verdict": verdict})
+    table = pd.DataFrame(rows).set_index("role")
+    for column in ("model", "runner_up"):  # "no model" stays None, not NaN
+        table[column] = table[column].astype(object).where(table[column].notna(), None)
+    return table
+
+
+def command_demo(photo: np.ndarray, name: str = "cameraman.png", arguments=()) -> tuple[int, tuple | None, list[str]]:
+    """Run the ``colorize`` command on one photo in a scratch folder, as a user would type it
+    (``colorize NAME --out colorized``): the exit status, the result's shape and what the command
+    printed, with relative paths and without the run folder's name (reports show labels only)."""
+    import contextlib
+    import io
+    import os
+    import re
+    import tempfile
+
+    from PIL import Image
+
+    from colorize import cli
+    from colorize.data.images import read_rgb
+
+    messages = io.StringIO()
+    with tempfile.TemporaryDirectory() as scratch:
+        here = os.getcwd()
+        os.chdir(scratch)
+        try:
+            Image.fromarray(photo).save(name)
+            with contextlib.redirect_stderr(messages):
+                status = cli.main([name, "--out", "colorized", *arguments])
+            result = read_rgb(Path("colorized") / name).shape if status == cli.EXIT_OK else None
+        finally:
+            os.chdir(here)
+    lines = [re.sub(r" \[[^\]]+\]", "", line) for line in messages.getvalue().splitlines() if line.strip()]
+    return status, result, lines
 
 
 def extremes(tables: dict[str, pd.DataFrame], by: str = "psnr") -> pd.DataFrame:

@@ -85,6 +85,15 @@ def noise_band(spread: float) -> float:
     return 1.96 * math.sqrt(2.0) * spread if spread == spread else math.nan
 
 
+def pooled_spread(*spreads: float) -> float:
+    """One spread for comparing runs of recipes whose run-to-run spreads differ: the root mean
+    square of the known ones, so that ``noise_band(pooled_spread(s_a, s_b))`` is
+    1.96 · √(s_a² + s_b²), the band of a difference of one run of each. Unknown (NaN) spreads are
+    left out (taken to be like the known ones); NaN if none is known."""
+    known = [float(s) for s in spreads if s is not None and s == s]
+    return math.sqrt(sum(s * s for s in known) / len(known)) if known else math.nan
+
+
 @dataclass(frozen=True)
 class Comparison:
     """Model ``a`` against model ``b`` on one score, over the same test photos."""

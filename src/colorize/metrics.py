@@ -94,8 +94,9 @@ def _lab_of(rgb: np.ndarray) -> np.ndarray:
 
 
 def score_image(truth_rgb: np.ndarray, prediction_rgb: np.ndarray,
-                truth_lab: np.ndarray | None = None) -> tuple[dict, np.ndarray]:
-    """All scores of one uint8 prediction against its uint8 truth, plus its AuC curve."""
+                truth_lab: np.ndarray | None = None, with_ssim: bool = True) -> tuple[dict, np.ndarray]:
+    """All scores of one uint8 prediction against its uint8 truth, plus its AuC curve
+    (``with_ssim=False``: SSIM, half the cost of scoring, is left out as NaN)."""
     truth_lab = _lab_of(truth_rgb) if truth_lab is None else truth_lab
     prediction_lab = _lab_of(prediction_rgb)
     errors = ab_errors(truth_lab, prediction_lab)
@@ -103,7 +104,7 @@ def score_image(truth_rgb: np.ndarray, prediction_rgb: np.ndarray,
     predicted_colorfulness = colorfulness(prediction_rgb)
     scores = {
         "psnr": psnr(truth_rgb, prediction_rgb),
-        "ssim": ssim(truth_rgb, prediction_rgb),
+        "ssim": ssim(truth_rgb, prediction_rgb) if with_ssim else np.nan,
         "mse_ab": mse_ab(truth_lab, prediction_lab),
         "auc": raw_auc(errors),
         "colorfulness": predicted_colorfulness,
@@ -159,7 +160,7 @@ def summarize(table: pd.DataFrame, name: str = "") -> pd.Series:
 
 
 def score_models(colorizers: dict[str, Colorizer], photos: Iterable[Path], max_side: int | None = None,
-                 progress: bool = True, workers: int = SCORING_WORKERS
+                 progress: bool = True, workers: int = SCORING_WORKERS, with_ssim: bool = True
                  ) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
     """Score several colorizers on the same photos, each photo read and converted once.
 
@@ -167,6 +168,7 @@ def score_models(colorizers: dict[str, Colorizer], photos: Iterable[Path], max_s
     GIL in their heavy loops), and results are kept in photo order, so the numbers do not depend
     on the number of workers. Returns per-image tables and AuC curves ``[photos, thresholds]``,
     both keyed by colorizer name. A colorizer may be :data:`TRUE_AB`, the reference row.
+    ``with_ssim=False`` leaves SSIM out (NaN), for scores that need only PSNR, AuC and colour.
     """
     photos = list(photos)
 
@@ -176,7 +178,7 @@ def score_models(colorizers: dict[str, Colorizer], photos: Iterable[Path], max_s
         found = {}
         for name, colorizer in colorizers.items():
             prediction = lab.lab_to_uint8(truth_lab) if colorizer is TRUE_AB else colorize_rgb(colorizer, truth, truth_lab)
-            scores, curve = score_image(truth, prediction, truth_lab)
+            scores, curve = score_image(truth, prediction, truth_lab, with_ssim=with_ssim)
             found[name] = ({"photo": Path(path).name, "height": truth.shape[0], "width": truth.shape[1], **scores}, curve)
         return found
 
@@ -195,21 +197,32 @@ def leaderboard(tables: dict[str, pd.DataFrame], sort_by: str | None = "psnr") -
 
 
 def score_runs(runs: dict, photos: Iterable[Path], max_side: int | None = None, include_gray: bool = True,
-               include_truth: bool = False,
-               progress: bool = True) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
+               include_truth: bool = False, progress: bool = True,
+               with_ssim: bool = True) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
     """:func:`score_models` for trained runs (``{label: colorize.train.Run}``), plus the gray
     baseline (first) and, with ``include_truth``, the :data:`TRUE_AB` reference row (last), all
     from one pass over the photos. Each run's scores are cached in its folder, keyed by the photos
-    and ``max_side``, so a later lesson comparing the same runs does not score them again."""
+    and ``max_side``, so a later lesson comparing the same runs does not score them again.
+    ``with_ssim=False`` (run-to-run spreads) skips SSIM; such tables are cached apart, and a run's
+    complete cached table is used when there is one."""
     import hashlib
 
     photos = list(photos)
     key = hashlib.sha1(json.dumps([[str(p) for p in photos], max_side]).encode()).hexdigest()[:10]
     tables, curves, to_score = {}, {}, {}
+    keys = [key] if with_ssim else [key, f"{key}-nossim"]  # a complete table serves a quick request
+
+    def cached(run):
+        for one in keys:
+            table_file, curve_file = run.directory / f"scores-{one}.csv", run.directory / f"curves-{one}.npy"
+            if table_file.is_file() and curve_file.is_file():
+                return pd.read_csv(table_file), np.load(curve_file)
+        return None
+
     for label, run in runs.items():
-        table_file, curve_file = run.directory / f"scores-{key}.csv", run.directory / f"curves-{key}.npy"
-        if table_file.is_file() and curve_file.is_file():
-            tables[label], curves[label] = pd.read_csv(table_file), np.load(curve_file)
+        found = cached(run)
+        if found is not None:
+            tables[label], curves[label] = found
         else:
             to_score[label] = run
     colorizers = {label: run.colorizer() for label, run in to_score.items()}
@@ -218,10 +231,11 @@ def score_runs(runs: dict, photos: Iterable[Path], max_side: int | None = None, 
     if include_truth:
         colorizers[TRUE_AB] = TRUE_AB
     if colorizers:
-        new_tables, new_curves = score_models(colorizers, photos, max_side=max_side, progress=progress)
+        new_tables, new_curves = score_models(colorizers, photos, max_side=max_side, progress=progress,
+                                              with_ssim=with_ssim)
         for label, run in to_score.items():
-            new_tables[label].to_csv(run.directory / f"scores-{key}.csv", index=False)
-            np.save(run.directory / f"curves-{key}.npy", new_curves[label])
+            new_tables[label].to_csv(run.directory / f"scores-{keys[-1]}.csv", index=False)
+            np.save(run.directory / f"curves-{keys[-1]}.npy", new_curves[label])
         tables.update(new_tables)
         curves.update(new_curves)
     order = ([GRAY_LABEL] if include_gray else []) + list(runs) + ([TRUE_AB] if include_truth else [])

@@ -126,6 +126,22 @@ def titled_layout(fig: plt.Figure, title: str = "") -> plt.Figure:
     return fig
 
 
+def wrapped(text: str, inches: float, fontsize: float = 9) -> str:
+    """``text`` broken into lines that fit ``inches`` at ``fontsize`` points (about 0.6 em per
+    character), so the titles of neighbouring panels never run into each other."""
+    import textwrap
+
+    text, width = str(text), max(8, int(inches * 72 / (0.6 * fontsize)))
+    if "\n" in text:
+        return "\n".join(wrapped(line, inches, fontsize) for line in text.split("\n"))
+    if len(text) <= width:
+        return text
+    head, bracket, tail = text.partition(" (")  # "model (detail)": the detail on a line of its own
+    if bracket and len(head) <= width and len(tail) + 1 <= width:
+        return f"{head}\n({tail}"
+    return textwrap.fill(text, width=width, break_long_words=False)
+
+
 def _label_points(ax: plt.Axes, xs, ys, labels, fontsize: int = 8) -> None:
     """Label scatter points without labels overlapping each other: each label takes the first of
     a few positions around its point that is still free."""
@@ -168,12 +184,34 @@ def image_grid(
             image = images[index]
             ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=255 if image.dtype == np.uint8 else 1)
             if titles is not None:
-                ax.set_title(titles[index], fontsize=9, fontweight="normal")
+                ax.set_title(wrapped(titles[index], cell_size), fontsize=9, fontweight="normal")
     if row_labels:
         for row, label in enumerate(row_labels):
             axes[row, 0].text(-0.05, 0.5, label, transform=axes[row, 0].transAxes, rotation=90,
                               ha="right", va="center", fontsize=10)
     titled_layout(fig, title)
+    return photographic(fig)
+
+
+def best_worst_grid(images: Sequence[np.ndarray], titles: Sequence[str], models: Sequence[str], title: str = "",
+                    cell_size: float = 2.4) -> plt.Figure:
+    """Lesson 08's best and worst photo per model: one band per model, headed by its name, with
+    four photos (best prediction, its truth, worst prediction, its truth) from
+    :func:`colorize.predict.best_worst_images`. Names sit above their band, never beside or on the photos."""
+    per_row = 4
+    if len(images) != per_row * len(models) or len(titles) != len(images):
+        raise ValueError(f"need {per_row} images and titles per model, got {len(images)} for {len(models)} models")
+    fig = plt.figure(layout="constrained", figsize=(cell_size * per_row, cell_size * 0.85 * len(models) + 0.4))
+    bands = np.atleast_1d(fig.subfigures(len(models), 1))
+    for row, (band, model) in enumerate(zip(bands, models)):
+        band.suptitle(model, fontsize=10, fontweight="bold", x=0.01, ha="left")
+        for col, ax in enumerate(band.subplots(1, per_row)):
+            index = row * per_row + col
+            ax.imshow(images[index])
+            ax.set_title(wrapped(titles[index], cell_size), fontsize=8.5, fontweight="normal")
+            ax.axis("off")
+    if title:
+        fig.suptitle(title, fontweight="bold")
     return photographic(fig)
 
 
@@ -224,6 +262,26 @@ def bar_table(ax: plt.Axes, labels: Sequence[str], values: Sequence[float], titl
     ax.invert_yaxis()
     for position, value in zip(positions, values):
         ax.text(value, position, f" {value:.3g}", va="center", fontsize=9)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+
+
+def interval_bars(ax: plt.Axes, labels: Sequence[str], values: Sequence[float], lows: Sequence[float],
+                  highs: Sequence[float], title: str, xlabel: str) -> None:
+    """Horizontal bars of differences (from a reference, e.g. gray or the best row) with their 95 %
+    intervals as error bars and a line at zero, the axis fitted to the intervals: small differences
+    stay visible, and a bar whose interval crosses zero reads as "not measurable"."""
+    positions = np.arange(len(labels))
+    values, lows, highs = (np.asarray(v, dtype=float) for v in (values, lows, highs))
+    ax.barh(positions, values, color=np.where((lows > 0) | (highs < 0), "#4c72b0", "#a6b8d6"))
+    ax.errorbar(values, positions, xerr=[values - lows, highs - values], fmt="none", ecolor="k", capsize=3, lw=1)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_yticks(positions, labels)
+    ax.invert_yaxis()
+    for position, value, high in zip(positions, values, highs):
+        ax.text(max(high, 0), position, f" {value:+.2f}", va="center", fontsize=9)
+    span = max(np.max(np.abs(np.concatenate([lows, highs, [0.0]]))), 1e-9)
+    ax.set_xlim(min(lows.min(), 0) - 0.15 * span, max(highs.max(), 0) + 0.35 * span)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
 
@@ -322,6 +380,22 @@ def loss_curves(
     return fig
 
 
+def legend_below(fig: plt.Figure, ax: plt.Axes | None = None, ncol: int = 2, fontsize: int = 8) -> plt.Figure:
+    """Move ``ax``'s legend (default: the first axes') into a band below the plot, so long labels
+    never sit on the curves; the figure grows by the band, the plot keeps its size."""
+    ax = ax or fig.axes[0]
+    handles, labels = ax.get_legend_handles_labels()
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+    rows = -(-len(labels) // ncol)
+    width, height = fig.get_size_inches()
+    band = 0.2 * rows + 0.2
+    fig.set_size_inches(width, height + band)
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=fontsize, frameon=False)
+    fig.tight_layout(rect=(0, band / (height + band), 1, 1))
+    return fig
+
+
 def colorization_gallery(
     rows: list[tuple[str, np.ndarray, dict[str, np.ndarray | tuple[np.ndarray, str]]]],
     title: str = "",
@@ -358,7 +432,7 @@ def colorization_gallery(
             ax.imshow(image if image.dtype == np.uint8 else np.clip(image, 0.0, 1.0))
             ax.axis("off")
             if row == 0:
-                ax.set_title(columns[col], fontsize=9, fontweight="bold")
+                ax.set_title(wrapped(columns[col], cell_size), fontsize=9, fontweight="bold")
             if caption:
                 ax.text(0.5, -0.02, caption, transform=ax.transAxes, ha="center", va="top", fontsize=8)
         axes[row, 0].text(-0.05, 0.5, label, transform=axes[row, 0].transAxes, rotation=90,
@@ -484,15 +558,48 @@ def ab_points(points: dict[str, tuple[float, float]], lightness: float = 60.0, t
 
 
 def ab_bin_map(ax: plt.Axes, bins: np.ndarray, values: np.ndarray, title: str, label: str, log: bool = True,
-               cmap: str = "viridis") -> None:
-    """One value per quantised ab bin, drawn as the bin's square cell in the ab plane."""
+               cmap: str = "viridis", colorbar: str = "vertical", limits: tuple[float, float] | None = None) -> None:
+    """One value per quantised ab bin, drawn as the bin's square cell in the ab plane. With
+    ``log``, bins whose value is 0 (a colour the photos never show) are drawn as hollow gray
+    squares instead of stretching the colour scale down to log10(0). ``colorbar``: "vertical"
+    (right of the panel) or "horizontal" (below it, so panels side by side never collide);
+    ``limits``: the colour scale's (low, high) in the values' units (before the log)."""
     values = np.asarray(values, dtype=np.float64)
-    shown = np.log10(np.maximum(values, 1e-12)) if log else values
+    empty = values <= 0 if log else np.zeros(len(values), dtype=bool)
+    shown = np.log10(np.where(empty, 1.0, values)) if log else values
     grid = float(np.min(np.diff(np.unique(bins[:, 0])))) if len(bins) > 1 else 10.0
-    cells = ax.scatter(bins[:, 0], bins[:, 1], c=shown, cmap=cmap, marker="s", s=(grid * 0.33) ** 2, linewidths=0)
+    size = (grid * 0.4) ** 2
+    scale = {} if limits is None else dict(zip(("vmin", "vmax"), np.log10(limits) if log else limits))
+    cells = ax.scatter(bins[~empty, 0], bins[~empty, 1], c=shown[~empty], cmap=cmap, marker="s", s=size, linewidths=0,
+                       **scale)
+    if empty.any():
+        ax.scatter(bins[empty, 0], bins[empty, 1], marker="s", s=size, facecolors="none", edgecolors="0.6",
+                   linewidths=0.6, label=f"never seen ({int(empty.sum())} bins)")
+        ax.legend(loc="lower left", fontsize=8, handletextpad=0.3, borderaxespad=0.2)
     ax.set(xlim=(-115, 115), ylim=(-115, 115), aspect="equal", title=title,
            xlabel="a (Lab units)", ylabel="b (Lab units)")
-    ax.figure.colorbar(cells, ax=ax, shrink=0.8, label=f"log10 {label}" if log else label)
+    options = {"shrink": 0.8} if colorbar == "vertical" else {"fraction": 0.05, "pad": 0.16, "aspect": 30}
+    if scale:  # values beyond the limits are drawn at the ends of the scale: say so on the bar
+        below, above = shown[~empty].min() < scale["vmin"], shown[~empty].max() > scale["vmax"]
+        options["extend"] = {(True, True): "both", (True, False): "min", (False, True): "max"}.get((below, above),
+                                                                                                  "neither")
+    ax.figure.colorbar(cells, ax=ax, orientation=colorbar, label=f"log10 {label}" if log else label, **options)
+
+
+def prior_and_weights(bins: np.ndarray, prior: dict[str, np.ndarray], lam: float = 0.5, title: str = "") -> plt.Figure:
+    """Lesson 07's three maps over the ab bins: the training photos' colour prior, the smoothed
+    prior, and the class weights rebalancing derives from it; each colour bar sits under its panel."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 6.2))
+    seen = prior["prior"][prior["prior"] > 0]
+    limits = (float(seen.min()), float(seen.max())) if seen.size else None  # one scale for both priors
+    ab_bin_map(axes[0], bins, prior["prior"], "Colour prior of the training photos", "share of pixels",
+               colorbar="horizontal", limits=limits)
+    ab_bin_map(axes[1], bins, prior["smoothed"], "Smoothed prior (Gaussian, σ = 5)", "share of pixels",
+               colorbar="horizontal", limits=limits)
+    ab_bin_map(axes[2], bins, prior["weights"], f"Class weights after rebalancing (λ = {lam:g})",
+               "weight (mean 1 under the prior)", log=False, cmap="magma_r", colorbar="horizontal")
+    titled_layout(fig, title or "Training photos are mostly near gray; rebalancing weighs rare, saturated colours up")
+    return fig
 
 
 def ab_bins_figure(bins: np.ndarray, bins_per_lightness: dict[float, int], lightness: float = 50.0) -> plt.Figure:

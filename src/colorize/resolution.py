@@ -52,3 +52,42 @@ def compare_lowres(photos, factors=(2, 4, 8, 16), max_side: int | None = None) -
                 rows.append({"photo": path.name, "factor": factor, "low resolution": kind,
                              "psnr": metrics.psnr(truth, rebuilt), "ssim": metrics.ssim(truth, rebuilt)})
     return pd.DataFrame(rows)
+
+
+def rgb_at_size(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The photo's own RGB shrunk to ``size`` (height, width; area average) and upsampled back
+    (bilinear), uint8: what a *perfect* RGB network working at that size would deliver."""
+    small = resize(rgb.astype(np.float32), *size, method="area")
+    restored = resize(small, *rgb.shape[:2])
+    return np.round(restored).clip(0, 255).astype(np.uint8)
+
+
+def rgb_output_detail(colorizer, photos, max_side: int | None = None, keep_pictures: bool = False):
+    """Where an RGB-output network's blur comes from, per photo: the picture it draws (at its
+    working size, upsampled), the photo's own RGB at that working size upsampled
+    (:func:`rgb_at_size`), and the network's colour on the photo's own L. For each: PSNR and
+    SSIM against the photo, and ``l_mse``, the mean squared error of lightness L (how much
+    detail is lost). ``share_of_l_error``: the working size's L error over the network's.
+
+    Returns the table, or with ``keep_pictures`` ``(table, rows)`` with rows ``(photo name, truth,
+    {kind: picture})`` for :func:`colorize.plots.colorization_gallery`."""
+    from colorize.predict import colorize_photo, lightness_in_strips
+
+    rows, kept = [], []
+    for path in photos:
+        truth = fit_within(read_rgb(path), max_side)
+        size = colorizer.input_size(*truth.shape[:2])
+        lightness = lightness_in_strips(truth)
+        pictures = {"RGB as predicted": colorizer.network_rgb(truth),
+                    "true RGB at the working size": rgb_at_size(truth, size),
+                    "its ab + the photo's L": colorize_photo(colorizer, truth)}
+        row = {"photo": path.name, "working size": f"{size[1]}x{size[0]}"}
+        for name, picture in pictures.items():
+            row[f"psnr: {name}"] = metrics.psnr(truth, picture)
+            row[f"ssim: {name}"] = metrics.ssim(truth, picture)
+            row[f"l_mse: {name}"] = float(np.mean((lightness_in_strips(picture) - lightness) ** 2))
+        row["share_of_l_error"] = row["l_mse: true RGB at the working size"] / row["l_mse: RGB as predicted"]
+        rows.append(row)
+        if keep_pictures:
+            kept.append((path.name, truth, pictures))
+    return (pd.DataFrame(rows), kept) if keep_pictures else pd.DataFrame(rows)

@@ -456,3 +456,42 @@ def runs_table(runs: dict[str, Run]) -> pd.DataFrame:
              "train s": run.record["train_seconds"], "images/s": run.record["images_per_second"]}
             for label, run in runs.items()]
     return pd.DataFrame(rows).set_index("model")
+
+
+def split_losses(run: Run, dataset: Dataset) -> pd.DataFrame:
+    """Why a run's validation loss can sit below its training loss, measured: the run's best
+    model, and the guess "no colour" (ab = 0), scored with the run's loss (mean squared error of
+    normalised ab) on the training photos as training sees them (random crops, the run's
+    augmentation: one epoch's worth), on the training photos cut as validation is (fixed centre
+    crops), and on the validation photos.
+
+    If the model's losses on the first two rows agree, cropping and augmentation do not explain
+    the gap; if the gray guess's loss differs between the photo sets as much as the model's, the
+    validation photos are simply less colourful. Only for ab-output runs trained with MSE."""
+    settings = TrainSettings(**run.record["settings"])
+    model = run.load_model()
+    if models.output_kind(model) != "ab" or LOSSES.get(settings.loss) != "mean_squared_error":
+        raise ColorizeError("split_losses is for ab-output runs trained with a squared-error loss.")
+    crop_size = models.fixed_input_size(model) or settings.crop_size
+    common = dict(crop_size=crop_size, batch_size=settings.batch_size, seed=settings.seed)
+    train_photos = load_split(dataset, "train", settings.work_side)
+    pipelines = {
+        "training photos, random crops (as trained)": make_pipeline(train_photos, training=True,
+                                                                    augment=settings.augment, **common),
+        "training photos, centre crops": make_pipeline(train_photos, training=False, **common),
+        "validation photos, centre crops (the val loss)": make_pipeline(
+            load_split(dataset, "val", settings.work_side), training=False, **common),
+    }
+    rows = {}
+    for name, pipeline in pipelines.items():
+        model_error = gray_error = values = 0.0
+        for lightness, ab in pipeline:
+            prediction = model(lightness, training=False)
+            model_error += float(tf.reduce_sum(tf.square(prediction - ab)))
+            gray_error += float(tf.reduce_sum(tf.square(ab)))
+            values += float(tf.size(ab))
+        rows[name] = {"model loss": model_error / values, "gray (ab = 0) loss": gray_error / values}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table["model / gray"] = table["model loss"] / table["gray (ab = 0) loss"]
+    table.index.name = "crops scored"
+    return table
