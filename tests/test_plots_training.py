@@ -159,3 +159,15 @@ def test_legend_below_moves_the_legend_off_the_axes():
     axes_box = ax.get_tightbbox(fig.canvas.get_renderer())
     assert legend_box.y1 <= axes_box.y0 + 1  # entirely below the plot, its tick labels and axis label
     plt.close(fig)
+
+
+def test_tradeoff_scatter_legend_names_every_model_and_the_reference_line():
+    board = pd.DataFrame({"colorfulness_ratio": [0.50, 0.49, 0.95], "psnr": [23.0, 22.9, 21.0]},
+                         index=["U-Net", "GAN, λ = 1000", "GAN, λ = 10"])
+    fig = plots.tradeoff_scatter(board, legend=True, reference_lines={"gray's PSNR": 21.5}, title="t")
+    ax = fig.axes[0]
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == [*board.index, "gray's PSNR"]
+    assert not ax.texts  # no text labels beside the points
+    assert len({tuple(collection.get_facecolor()[0]) for collection in ax.collections}) == 3
+    labelled = plots.tradeoff_scatter(board, reference_lines={"gray's PSNR": 21.5})
+    assert len(labelled.axes[0].texts) == 3 and labelled.axes[0].get_legend() is None

@@ -143,28 +143,44 @@ def wrapped(text: str, inches: float, fontsize: float = 9) -> str:
 
 
 def _label_points(ax: plt.Axes, xs, ys, labels, fontsize: int = 8) -> None:
-    """Label scatter points without labels overlapping each other: each label takes the first of
-    a few positions around its point that is still free."""
+    """Label scatter points without labels overlapping each other or another point: each label
+    takes the first of a few positions around its point that is still free, tied to its point by a
+    short gray leader line so that in a cluster no label reads as its neighbour's."""
+    from matplotlib.transforms import Bbox
+
     fig = ax.figure
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    offsets = [(5, 4, "left", "bottom"), (5, -4, "left", "top"), (-5, 4, "right", "bottom"),
-               (-5, -4, "right", "top"), (5, 14, "left", "bottom"), (5, -14, "left", "top"),
-               (-5, 14, "right", "bottom"), (-5, -14, "right", "top")]
+    offsets = [(9, 0, "left", "center"), (-9, 0, "right", "center")]
+    offsets += [(side * 6, rise * up, "left" if side > 0 else "right", "bottom" if up > 0 else "top")
+                for rise in (5, 15, 26, 38) for up in (1, -1) for side in (1, -1)]
+    leader = {"arrowstyle": "-", "lw": 0.5, "color": "0.55", "shrinkA": 0, "shrinkB": 3}
+    points = ax.transData.transform(np.column_stack([xs, ys]))
+    markers = [Bbox.from_extents(px - 4, py - 4, px + 4, py + 4) for px, py in points if np.all(np.isfinite([px, py]))]
     taken = []
+
+    def clash(box) -> float:  # how much of ``box`` lies on labels placed so far and on other points
+        return sum(max(0.0, min(box.x1, o.x1) - max(box.x0, o.x0)) * max(0.0, min(box.y1, o.y1) - max(box.y0, o.y0))
+                   for o in taken + others)
+
     for x, y, label in sorted(zip(xs, ys, labels), key=lambda item: -item[1]):
-        for dx, dy, ha, va in offsets:
+        own = ax.transData.transform((x, y))
+        others = [box for box in markers if not box.contains(*own)]  # every point but this one is an obstacle
+        best = None
+        for dx, dy, ha, va in offsets:  # measured without the leader line (an annotation's extent includes it)
             text = ax.annotate(str(label), (x, y), textcoords="offset points", xytext=(dx, dy), ha=ha, va=va,
                                fontsize=fontsize)
             box = text.get_window_extent(renderer).expanded(1.05, 1.15)
-            if not any(box.overlaps(other) for other in taken):
-                break
             text.remove()
-        else:  # crowded everywhere: the first position, with a thin leader line
-            text = ax.annotate(str(label), (x, y), textcoords="offset points", xytext=(8, 22), fontsize=fontsize,
-                               arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.5"})
-            box = text.get_window_extent(renderer)
-        taken.append(box)
+            score = clash(box)
+            if best is None or score < best[0]:
+                best = (score, (dx, dy, ha, va), box)
+            if score == 0:
+                break  # the first free position wins; crowded everywhere: the least covered one
+        dx, dy, ha, va = best[1]
+        ax.annotate(str(label), (x, y), textcoords="offset points", xytext=(dx, dy), ha=ha, va=va, fontsize=fontsize,
+                    arrowprops=leader)
+        taken.append(best[2])
 
 
 def image_grid(
@@ -514,10 +530,31 @@ def gan_curves(history: "pd.DataFrame", title: str = "") -> plt.Figure:
 
 def tradeoff_scatter(board: "pd.DataFrame", x: str = "colorfulness_ratio", y: str = "psnr",
                      xlabel: str = "colourfulness ratio (prediction / truth)", ylabel: str = "PSNR (dB)",
-                     title: str = "") -> plt.Figure:
-    """Models as points in a fidelity-against-colourfulness plane, each labelled by its name."""
+                     title: str = "", legend: bool = False,
+                     reference_lines: dict[str, float] | None = None) -> plt.Figure:
+    """Models as points in a fidelity-against-colourfulness plane, each labelled by its name.
+
+    ``legend=True``: each model gets its own colour and marker, named in a legend beside the
+    axes, instead of a text label beside its point (for boards whose points crowd together,
+    where a label could be read as its neighbour's). ``reference_lines``: dotted horizontal lines
+    at the given ``y`` values, named in the legend (e.g. ``{"gray's PSNR": 21.5}``)."""
+    if legend:
+        fig, ax = plt.subplots(figsize=(9.5, 5.0))
+        markers = "osD^vP*Xph<>"
+        for index, (label, row) in enumerate(board.iterrows()):
+            ax.scatter(row[x], row[y], s=50, zorder=3, marker=markers[index % len(markers)], label=str(label),
+                       color=plt.cm.tab10(index % 10), edgecolor="white", linewidth=0.5)
+        for name, value in (reference_lines or {}).items():
+            ax.axhline(value, color="k", lw=0.7, ls=":", label=name)
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "Fidelity against colourfulness")
+        ax.margins(x=0.08, y=0.08)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+        fig.tight_layout()
+        return fig
     fig, ax = plt.subplots(figsize=(8.5, 5.4))
     ax.scatter(board[x], board[y], color="#4c72b0", zorder=3)
+    for value in (reference_lines or {}).values():
+        ax.axhline(value, color="k", lw=0.7, ls=":")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "Fidelity against colourfulness")
     ax.margins(x=0.25, y=0.12)  # room for the labels of the outermost points
     fig.tight_layout()

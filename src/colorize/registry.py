@@ -42,7 +42,7 @@ def _write(record: dict) -> None:
     handle, temporary = tempfile.mkstemp(prefix=".lessons-", suffix=".json", dir=path.parent)
     try:
         with os.fdopen(handle, "w") as file:
-            json.dump(record, file, indent=2, sort_keys=True)
+            json.dump(record, file, indent=2)  # labels keep the order the lesson recorded them in
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
