@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from colorize import lab, metrics
+from colorize import config, lab, metrics
 from colorize.data.images import read_rgb
 
 # --- colourfulness -----------------------------------------------------------------------------
@@ -226,3 +226,22 @@ def test_scoring_without_ssim_changes_nothing_else_and_reuses_complete_tables(te
     metrics.score_runs({"m": run}, other, max_side=96, include_gray=False, progress=False, with_ssim=False)
     complete, _ = metrics.score_runs({"m": run}, other, max_side=96, include_gray=False, progress=False)
     assert FakeRun.calls == 3 and complete["m"].ssim.notna().all()
+
+
+def test_reference_rows_are_cached_once_per_photo_set(tmp_path, monkeypatch, test_photos):
+    """Gray and true-ab rows depend on the photos alone: a lesson whose runs are all scored
+    already reads them from the cache (same numbers) instead of reading every photo again."""
+    monkeypatch.setenv(config.HOME_ENV, str(tmp_path))
+    first, first_curves = metrics.score_runs({}, test_photos[:2], max_side=96, include_truth=True, progress=False)
+    cached = sorted(path.name for path in (tmp_path / "data" / "scores").iterdir())
+    assert len(cached) == 4 and all(name.startswith(("gray-", "truth-")) for name in cached)
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("the reference rows were scored again")
+
+    monkeypatch.setattr(metrics, "score_models", no_scoring)
+    again, again_curves = metrics.score_runs({}, test_photos[:2], max_side=96, include_truth=True, progress=False)
+    for label in (metrics.GRAY_LABEL, metrics.TRUE_AB):
+        pd.testing.assert_frame_equal(first[label], again[label])
+        np.testing.assert_array_equal(first_curves[label], again_curves[label])
+    assert list(again) == [metrics.GRAY_LABEL, metrics.TRUE_AB]

@@ -25,7 +25,7 @@ import pandas as pd
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 import tensorflow as tf
 
-from colorize import lab
+from colorize import config, lab
 from colorize.config import progress as progress_bar
 from colorize.data.images import fit_within, read_rgb
 
@@ -225,17 +225,34 @@ def score_runs(runs: dict, photos: Iterable[Path], max_side: int | None = None, 
             tables[label], curves[label] = found
         else:
             to_score[label] = run
-    colorizers = {label: run.colorizer() for label, run in to_score.items()}
-    if include_gray:
-        colorizers = {GRAY_LABEL: gray_colorizer, **colorizers}
+    # The reference rows depend on the photos alone: kept once in the course's cache folder, so
+    # a lesson whose runs are all scored already does not read every photo again for them.
+    references = {GRAY_LABEL: gray_colorizer} if include_gray else {}
     if include_truth:
-        colorizers[TRUE_AB] = TRUE_AB
+        references[TRUE_AB] = TRUE_AB
+    reference_cache = config.data_dir() / "scores"
+    reference_files = {label: (reference_cache / f"{'gray' if label == GRAY_LABEL else 'truth'}-scores-{keys[-1]}.csv",
+                               reference_cache / f"{'gray' if label == GRAY_LABEL else 'truth'}-curves-{keys[-1]}.npy")
+                       for label in references}
+    colorizers = {label: run.colorizer() for label, run in to_score.items()}
+    for label, colorizer in references.items():
+        table_file, curve_file = reference_files[label]
+        if not to_score and table_file.is_file() and curve_file.is_file():
+            tables[label], curves[label] = pd.read_csv(table_file), np.load(curve_file)
+        else:
+            colorizers[label] = colorizer
+    colorizers = {label: colorizers[label] for label in [GRAY_LABEL, *to_score, TRUE_AB] if label in colorizers}
     if colorizers:
         new_tables, new_curves = score_models(colorizers, photos, max_side=max_side, progress=progress,
                                               with_ssim=with_ssim)
         for label, run in to_score.items():
             new_tables[label].to_csv(run.directory / f"scores-{keys[-1]}.csv", index=False)
             np.save(run.directory / f"curves-{keys[-1]}.npy", new_curves[label])
+        for label in references:
+            if label in new_tables:
+                reference_cache.mkdir(parents=True, exist_ok=True)
+                new_tables[label].to_csv(reference_files[label][0], index=False)
+                np.save(reference_files[label][1], new_curves[label])
         tables.update(new_tables)
         curves.update(new_curves)
     order = ([GRAY_LABEL] if include_gray else []) + list(runs) + ([TRUE_AB] if include_truth else [])
