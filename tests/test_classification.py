@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from colorize import classification as cls
 from colorize import lab
+from colorize.config import ColorizeError
 from colorize.models.classifier import colorful_classifier
 from colorize.models.unet import unet
 
@@ -214,3 +215,23 @@ def test_classifier_trains_a_step_with_the_rebalanced_loss(bins):
     l_norm, ab_norm = lab.rgb_to_model_io(rgb)
     history = model.fit(l_norm, ab_norm, epochs=1, batch_size=2, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_split_losses_of_a_distribution_run_separate_the_weights_from_the_fit(home, dataset):
+    """The table lesson 07 uses to explain why its validation loss sits below its training loss."""
+    from colorize import train
+
+    settings = train.TrainSettings(model="colorful_classifier", model_params={"base_filters": 4, "depth": 2},
+                                   loss="rebalanced_ce", crop_size=32, work_side=64, batch_size=2, epochs=1,
+                                   steps_per_epoch=2)
+    run = train.train(dataset, settings, profile="smoke", verbose=0)
+    table = train.distribution_split_losses(run, dataset)
+    assert list(table.columns) == ["rebalanced loss (as trained)", "unweighted cross-entropy", "mean class weight"]
+    assert len(table) == 3 and np.isfinite(table.to_numpy()).all() and (table.to_numpy() > 0).all()
+    # the rebalanced loss is the unweighted one re-weighted per pixel: their ratio follows the mean weight
+    ratio = table["rebalanced loss (as trained)"] / table["unweighted cross-entropy"]
+    assert ratio.between(table["mean class weight"].min() / 3, table["mean class weight"].max() * 3).all()
+    with pytest.raises(ColorizeError, match="rebalanced"):
+        train.distribution_split_losses(train.train(dataset, train.TrainSettings(
+            model="unet", model_params={"base_filters": 4, "depth": 2}, crop_size=32, work_side=64, batch_size=2,
+            epochs=1, steps_per_epoch=2), profile="smoke", verbose=0), dataset)

@@ -495,3 +495,46 @@ def split_losses(run: Run, dataset: Dataset) -> pd.DataFrame:
     table["model / gray"] = table["model loss"] / table["gray (ab = 0) loss"]
     table.index.name = "crops scored"
     return table
+
+
+def distribution_split_losses(run: Run, dataset: Dataset) -> pd.DataFrame:
+    """Why a distribution run's validation loss sits below its training loss, measured (lesson 07):
+    the run's best model scored with its rebalanced cross-entropy and with the plain, unweighted
+    one, on the training photos as training sees them (random crops, the run's augmentation), on
+    the training photos cut as validation is (centre crops), and on the validation photos; plus
+    the mean class weight of the true colours in each.
+
+    The weights average 1 under the *training* photos' prior, so a photo set with fewer rare,
+    saturated pixels has a lower mean weight and a lower rebalanced loss at the same fit: if the
+    unweighted column agrees across rows, the gap is the weights, not over- or under-fitting."""
+    from colorize import classification, lab
+
+    settings = TrainSettings(**run.record["settings"])
+    if settings.loss not in DISTRIBUTION_LOSSES:
+        raise ColorizeError("distribution_split_losses is for runs trained with a rebalanced cross-entropy.")
+    model, bins, weights = run.load_model(), classification.ab_bins(), run.prior()["weights"]
+    losses = {"rebalanced loss (as trained)": classification.RebalancedCrossEntropy(bins, weights),
+              "unweighted cross-entropy": classification.RebalancedCrossEntropy(bins, np.ones(len(bins)))}
+    common = dict(crop_size=settings.crop_size, batch_size=settings.batch_size, seed=settings.seed)
+    train_photos = load_split(dataset, "train", settings.work_side)
+    pipelines = {
+        "training photos, random crops (as trained)": make_pipeline(train_photos, training=True,
+                                                                    augment=settings.augment, **common),
+        "training photos, centre crops": make_pipeline(train_photos, training=False, **common),
+        "validation photos, centre crops (the val loss)": make_pipeline(
+            load_split(dataset, "val", settings.work_side), training=False, **common),
+    }
+    rows = {}
+    for name, pipeline in pipelines.items():
+        totals, weight_total, pixels = dict.fromkeys(losses, 0.0), 0.0, 0
+        for lightness, ab in pipeline:
+            prediction = model(lightness, training=False)
+            for column, loss in losses.items():
+                totals[column] += float(tf.reduce_sum(loss.call(ab, prediction)))
+            weight_total += float(weights[classification.quantize(np.asarray(ab) * lab.AB_SCALE, bins)].sum())
+            pixels += int(np.prod(ab.shape[:3]))
+        rows[name] = {**{column: total / pixels for column, total in totals.items()},
+                      "mean class weight": weight_total / pixels}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "crops scored"
+    return table
