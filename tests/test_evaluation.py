@@ -161,6 +161,13 @@ def test_picks_call_a_tie_a_tie_and_never_pick_below_gray():
     assert chosen.at["most faithful", "runner_up"] == "clear winner"
     assert chosen.at["most colourful", "model"] == "clear winner"  # "below gray" and the noisy one are out
     assert chosen.at["recommended", "model"] == "clear winner"
+    assert chosen.at["recommended", "runner_up"] == "faithful but dull" and chosen.at["recommended", "decided"]
+    # the same colour margin inside a large run-to-run spread of the ratio: not measurable, said so
+    noisy_colour = evaluation.picks(board, tables, PLANTED_SPREADS, margin_db=1.0,
+                                    colour_spreads={name: 0.3 for name in PLANTED})
+    assert not noisy_colour.at["most colourful", "decided"]
+    assert noisy_colour.at["recommended", "model"] == "clear winner" and not noisy_colour.at["recommended", "decided"]
+    assert "another training run could have made that one the default" in noisy_colour.at["recommended", "verdict"]
     # two models 0.1 dB apart with a 0.3 dB run-to-run spread: a tie, said so
     tied = {"a": (1.0, 0.01, 0.5), "b": (0.9, 0.01, 0.4)}
     board, tables = _planted_tables(tied)
@@ -177,6 +184,7 @@ def test_spread_table_marks_measured_spreads_proxies_and_gaps():
                  "06_gan": {}}
     table = evaluation.spread_table(summaries, ["CNN", "classifier", "GAN"])
     assert table.at["CNN", "psnr_spread"] == 0.05 and table.at["CNN", "source"] == "measured over 3 training seeds"
+    assert np.isnan(table.at["CNN", "colorfulness_ratio_spread"])  # 03 recorded none
     assert table.at["classifier", "source"] == "proxy: the U-Net's spread"
     assert table.at["GAN", "psnr_spread"] == 0.12 and "not measured" in table.at["GAN", "source"]  # the largest
     assert evaluation.spread_table({}, ["GAN"]).psnr_spread.isna().all()
@@ -224,3 +232,12 @@ def test_seed_table_lays_out_each_seed_and_the_spread():
     assert table.at["a", ("psnr", "seed 43")] == 21.4
     assert table.at["b", ("psnr", "sd")] == pytest.approx(np.std([22.0, 22.2], ddof=1))
     assert table.at["a", ("auc", "sd")] == 0.0
+
+
+def test_the_command_demo_shows_labels_and_relative_paths_only(in_tiny_course):
+    run = catalog.recommended()[1]
+    status, shape, lines = evaluation.command_demo(np.full((40, 60), 128, dtype=np.uint8))
+    assert status == 0 and shape == (40, 60, 3)
+    assert lines[0] == f"Model: {TINY_LABEL} (working side 64 px)"  # the run folder's name is left out
+    assert lines[-1].startswith("colorized 1, skipped 0, failed 0") and lines[-1].endswith("results in colorized/")
+    assert not any(run.name in line or "/tmp" in line for line in lines)

@@ -285,6 +285,18 @@ class RebalancedCrossEntropy(keras.losses.Loss):
         return config
 
 
+def soft_cross_entropy(y_true, y_pred, bins: np.ndarray, ab_scale: float = lab.AB_SCALE,
+                       neighbours: int = NEIGHBOURS, sigma: float = SIGMA) -> tuple[tf.Tensor, tf.Tensor]:
+    """Per-pixel cross-entropy of predicted distributions ``y_pred`` ``[..., Q]`` against the
+    soft-encoded true ab (``y_true``, ab / ``ab_scale``), unweighted, and each pixel's nearest bin:
+    ``(cross_entropy [N], nearest [N])`` over the N pixels. ``weights[nearest] * cross_entropy`` is
+    :class:`RebalancedCrossEntropy`'s loss, so one encoding serves the weighted and the plain loss."""
+    ab = tf.cast(y_true, tf.float32) * float(ab_scale)
+    target, nearest = _soft_encode_flat(ab, np.asarray(bins, dtype=np.float32), int(neighbours), float(sigma))
+    probabilities = tf.reshape(tf.cast(y_pred, tf.float32), [-1, len(bins)])
+    return -tf.reduce_sum(target * tf.math.log(probabilities + _LOG_EPSILON), axis=-1), nearest
+
+
 # --- from a distribution back to one colour ------------------------------------------------
 
 

@@ -266,17 +266,19 @@ def spread_table(summaries: dict[str, dict], models) -> pd.DataFrame:
     largest PSNR and AuC spreads recorded anywhere in the course, said so in ``source``: a model
     must not look surer than the noisiest one just because nobody repeated it.
 
-    Returns one row per model: ``lesson``, ``psnr_spread``, ``auc_spread``, ``seeds``, ``source``."""
+    Returns one row per model: ``lesson``, ``psnr_spread``, ``auc_spread``, ``colorfulness_ratio_spread``
+    (NaN where the lesson recorded none), ``seeds``, ``source``."""
     recorded = {}
     for lesson, summary in summaries.items():
         for label, entry in (summary or {}).get("spreads", {}).items():
             psnr = entry.get("psnr", entry.get("psnr_spread", np.nan))
             auc = entry.get("auc", entry.get("auc_spread", np.nan))
+            colour = entry.get("colorfulness_ratio", entry.get("colorfulness_ratio_spread", np.nan))
             seeds = entry.get("seeds", np.nan)
             proxy = entry.get("proxy")
             source = f"proxy: {proxy}" if proxy else f"measured over {seeds} training seeds"
             recorded[label] = {"lesson": lesson, "psnr_spread": float(psnr), "auc_spread": float(auc),
-                               "seeds": seeds, "source": source}
+                               "colorfulness_ratio_spread": float(colour), "seeds": seeds, "source": source}
     rows = {}
     known = pd.DataFrame.from_dict(recorded, orient="index")
     for model in models:
@@ -285,27 +287,32 @@ def spread_table(summaries: dict[str, dict], models) -> pd.DataFrame:
         elif len(known) and known.psnr_spread.notna().any():
             noisiest = known.psnr_spread.idxmax()
             rows[model] = {"lesson": None, "psnr_spread": float(known.psnr_spread.max()),
-                           "auc_spread": float(known.auc_spread.max()), "seeds": np.nan,
+                           "auc_spread": float(known.auc_spread.max()),
+                           "colorfulness_ratio_spread": float(known.colorfulness_ratio_spread.max()), "seeds": np.nan,
                            "source": f"not measured: the course's largest recorded spread ({noisiest})"}
         else:
-            rows[model] = {"lesson": None, "psnr_spread": np.nan, "auc_spread": np.nan, "seeds": np.nan,
+            rows[model] = {"lesson": None, "psnr_spread": np.nan, "auc_spread": np.nan,
+                           "colorfulness_ratio_spread": np.nan, "seeds": np.nan,
                            "source": "not measured (no lesson recorded a spread)"}
-    table = pd.DataFrame.from_dict(rows, orient="index",
-                                   columns=["lesson", "psnr_spread", "auc_spread", "seeds", "source"])
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=[
+        "lesson", "psnr_spread", "auc_spread", "colorfulness_ratio_spread", "seeds", "source"])
     table.index.name = "model"
     return table
 
 
 def picks(board: pd.DataFrame, tables: dict[str, pd.DataFrame], spreads: dict[str, float] | None = None,
-          margin_db: float = 1.0) -> pd.DataFrame:
+          margin_db: float = 1.0, colour_spreads: dict[str, float] | None = None) -> pd.DataFrame:
     """Lesson 08's three picks from the full table, each with the comparison behind it.
 
     * **most faithful**: the trained model with the highest mean PSNR, compared with the runner-up
-      (paired interval over photos, noise band of the two recipes' spreads). ``decided`` is False
-      when the two cannot be told apart: the pick is then a tie, not a winner.
+      (paired interval over photos, noise band of the two recipes' PSNR ``spreads``). ``decided``
+      is False when the two cannot be told apart: the pick is then a tie, not a winner.
     * **most colourful**: among the models that beat gray (:func:`beats_gray`), the highest
-      colourfulness ratio, compared with the next most colourful on per-photo colourfulness.
-    * **recommended**: :func:`recommend` (always a model that beats gray, or None).
+      colourfulness ratio, compared with the next most colourful on per-photo colourfulness, against
+      the noise band of ``colour_spreads`` (run-to-run spreads of the colourfulness ratio) where known.
+    * **recommended**: :func:`recommend` (always a model that beats gray, or None); ``runner_up``
+      is the next most colourful model the rule allowed, ``decided`` whether the colour margin over
+      it is measurable (if not, another training run could have made the runner-up the default).
 
     Returns one row per role: ``model`` (None when nothing qualifies), ``runner_up``, ``decided``,
     ``verdict`` (a sentence computed from the numbers)."""
@@ -314,41 +321,55 @@ def picks(board: pd.DataFrame, tables: dict[str, pd.DataFrame], spreads: dict[st
     trained = board[board.lesson != "reference"].sort_values("psnr", ascending=False)
     verdicts = beats_gray({name: tables[name] for name in [metrics.GRAY_LABEL, *trained.model]}, spreads)
     above = trained[trained.model.isin(verdicts.index[verdicts.beats_gray])] if len(verdicts) else trained.iloc[:0]
+    truth_colour = float(tables[metrics.GRAY_LABEL].colorfulness_truth.mean())  # a ratio spread in colour units
     rows = []
+
+    def spread_of(metric, first, second):
+        if metric == "psnr":
+            return pooled_spread((spreads or {}).get(first), (spreads or {}).get(second))
+        return pooled_spread((colour_spreads or {}).get(first), (colour_spreads or {}).get(second)) * truth_colour
 
     def ranked(role, candidates, metric, describe):
         if candidates.empty:
-            rows.append({"role": role, "model": None, "runner_up": None, "decided": False,
-                         "verdict": f"{role}: no trained model qualifies."})
-            return
+            return {"role": role, "model": None, "runner_up": None, "decided": False,
+                    "verdict": f"{role}: no trained model qualifies."}
         first = candidates.model.iloc[0]
         if len(candidates) == 1:
-            rows.append({"role": role, "model": first, "runner_up": None, "decided": True,
-                         "verdict": f"{role}: {first}, the only candidate."})
-            return
+            return {"role": role, "model": first, "runner_up": None, "decided": True,
+                    "verdict": f"{role}: {first}, the only candidate."}
         second = candidates.model.iloc[1]
-        spread = pooled_spread((spreads or {}).get(first), (spreads or {}).get(second)) if metric == "psnr" else np.nan
-        comparison = compare(tables, first, second, metric, spread=spread)
+        comparison = compare(tables, first, second, metric, spread=spread_of(metric, first, second))
         decided = comparison.winner == first
         verdict = (f"{role}: {first} ({describe(first)}); " if decided else
                    f"{role}: not measurable here — {first} ({describe(first)}) and {second} "
                    f"({describe(second)}) tie; ") + comparison.sentence()
-        rows.append({"role": role, "model": first, "runner_up": second, "decided": decided, "verdict": verdict})
+        return {"role": role, "model": first, "runner_up": second, "decided": decided, "verdict": verdict}
 
     by_model = board.set_index("model")
-    ranked("most faithful", trained, "psnr", lambda name: f"{by_model.at[name, 'psnr']:.2f} dB")
-    ranked("most colourful", above.sort_values("colorfulness_ratio", ascending=False), "colorfulness",
-           lambda name: f"colourfulness ratio {by_model.at[name, 'colorfulness_ratio']:.2f}")
+    ratio = lambda name: f"colourfulness ratio {by_model.at[name, 'colorfulness_ratio']:.2f}"  # noqa: E731
+    rows.append(ranked("most faithful", trained, "psnr", lambda name: f"{by_model.at[name, 'psnr']:.2f} dB"))
+    rows.append(ranked("most colourful", above.sort_values("colorfulness_ratio", ascending=False), "colorfulness",
+                       ratio))
     chosen = recommend(board, margin_db=margin_db, tables=tables, spreads=spreads)
     if chosen is None:
-        verdict = "recommended: none — no trained model beats the gray baseline beyond its noise."
+        rows.append({"role": "recommended", "model": None, "runner_up": None, "decided": False,
+                     "verdict": "recommended: none — no trained model beats the gray baseline beyond its noise."})
     else:
+        allowed = above[above.psnr >= trained.psnr.max() - margin_db].sort_values("colorfulness_ratio", ascending=False)
+        against = ranked("recommended", allowed, "colorfulness", ratio)
         row, best = by_model.loc[chosen], trained.iloc[0]
         verdict = (f"recommended: {chosen} — beats gray on PSNR and AuC beyond its noise band, "
                    f"{best.psnr - row.psnr:.2f} dB below the highest mean PSNR (allowed {margin_db:g} dB), "
-                   f"and the most colourful such model (ratio {row.colorfulness_ratio:.2f}).")
-    rows.append({"role": "recommended", "model": chosen, "runner_up": None, "decided": chosen is not None,
-                 "verdict": verdict})
+                   f"and the most colourful such model ({ratio(chosen)})")
+        if against["runner_up"] is None:
+            verdict += ", the only one the rule allows."
+        elif against["decided"]:
+            verdict += f", measurably more colourful than the next, {against['runner_up']}."
+        else:
+            verdict += (f"; its colour margin over the next, {against['runner_up']} ({ratio(against['runner_up'])}), "
+                        f"is not measurable here, so another training run could have made that one the default.")
+        rows.append({"role": "recommended", "model": chosen, "runner_up": against["runner_up"],
+                     "decided": against["decided"], "verdict": verdict})
     table = pd.DataFrame(rows).set_index("role")
     for column in ("model", "runner_up"):  # "no model" stays None, not NaN
         table[column] = table[column].astype(object).where(table[column].notna(), None)
