@@ -458,6 +458,20 @@ def runs_table(runs: dict[str, Run]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
+def _split_crops(dataset: Dataset, settings: "TrainSettings", crop_size: int) -> dict:
+    """The three crop sets that tell why validation loss differs from training loss: training
+    photos as training sees them, training photos cut as validation is, and the validation photos."""
+    common = dict(crop_size=crop_size, batch_size=settings.batch_size, seed=settings.seed)
+    train_photos = load_split(dataset, "train", settings.work_side)
+    return {
+        "training photos, random crops (as trained)": make_pipeline(train_photos, training=True,
+                                                                    augment=settings.augment, **common),
+        "training photos, centre crops": make_pipeline(train_photos, training=False, **common),
+        "validation photos, centre crops (the val loss)": make_pipeline(
+            load_split(dataset, "val", settings.work_side), training=False, **common),
+    }
+
+
 def split_losses(run: Run, dataset: Dataset) -> pd.DataFrame:
     """Why a run's validation loss can sit below its training loss, measured: the run's best
     model, and the guess "no colour" (ab = 0), scored with the run's loss (mean squared error of
@@ -473,15 +487,7 @@ def split_losses(run: Run, dataset: Dataset) -> pd.DataFrame:
     if models.output_kind(model) != "ab" or LOSSES.get(settings.loss) != "mean_squared_error":
         raise ColorizeError("split_losses is for ab-output runs trained with a squared-error loss.")
     crop_size = models.fixed_input_size(model) or settings.crop_size
-    common = dict(crop_size=crop_size, batch_size=settings.batch_size, seed=settings.seed)
-    train_photos = load_split(dataset, "train", settings.work_side)
-    pipelines = {
-        "training photos, random crops (as trained)": make_pipeline(train_photos, training=True,
-                                                                    augment=settings.augment, **common),
-        "training photos, centre crops": make_pipeline(train_photos, training=False, **common),
-        "validation photos, centre crops (the val loss)": make_pipeline(
-            load_split(dataset, "val", settings.work_side), training=False, **common),
-    }
+    pipelines = _split_crops(dataset, settings, crop_size)
     rows = {}
     for name, pipeline in pipelines.items():
         model_error = gray_error = values = 0.0
@@ -514,15 +520,7 @@ def distribution_split_losses(run: Run, dataset: Dataset) -> pd.DataFrame:
         raise ColorizeError("distribution_split_losses is for runs trained with a rebalanced cross-entropy.")
     model, bins = run.load_model(), classification.ab_bins()
     weights = tf.constant(run.prior()["weights"], dtype=tf.float32)
-    common = dict(crop_size=settings.crop_size, batch_size=settings.batch_size, seed=settings.seed)
-    train_photos = load_split(dataset, "train", settings.work_side)
-    pipelines = {
-        "training photos, random crops (as trained)": make_pipeline(train_photos, training=True,
-                                                                    augment=settings.augment, **common),
-        "training photos, centre crops": make_pipeline(train_photos, training=False, **common),
-        "validation photos, centre crops (the val loss)": make_pipeline(
-            load_split(dataset, "val", settings.work_side), training=False, **common),
-    }
+    pipelines = _split_crops(dataset, settings, settings.crop_size)
 
     @tf.function(reduce_retracing=True)  # one graph for the model and the encoding: several times faster
     def batch_sums(lightness, ab):
