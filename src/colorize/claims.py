@@ -24,7 +24,8 @@ QUIET_PROFILES = frozenset({"smoke"})
 CLOSING_FORMAT = "Claims checked: {checked}, held: {held}"
 
 
-def _display_markdown(text: str) -> None:
+def show_markdown(text: str) -> None:
+    """Markdown in a notebook (so it renders in the report), plain text elsewhere."""
     try:
         from IPython import get_ipython
         from IPython.display import Markdown, display
@@ -63,14 +64,14 @@ class ClaimLedger:
         held = bool(holds)
         self.claims.append(Claim(claim, measured, held))
         if held:
-            _display_markdown(f"✔ *Checked against this run:* {claim} — {measured}")
+            show_markdown(f"✔ *Checked against this run:* {claim} — {measured}")
         elif self.warns:
-            _display_markdown(
+            show_markdown(
                 f'<div style="border-left:4px solid #c0392b;background:#fdecea;padding:0.5em 0.8em">'
                 f"⚠ <b>Claim not supported by this run.</b><br>Claimed: {html.escape(claim)}<br>"
                 f"Measured: {html.escape(measured)}</div>")
         else:
-            _display_markdown(f"· *Not held on the {self.profile} profile's few photos (not a warning):* "
+            show_markdown(f"· *Not held on the {self.profile} profile's few photos (not a warning):* "
                               f"{claim} — {measured}")
         return held
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from colorize import config, plots
-from colorize.claims import ClaimLedger, course_total
+from colorize.claims import ClaimLedger, course_total, show_markdown
 from colorize.data.sources import Dataset, load_dataset
 
 SUMMARY_FILE = "summary.json"
@@ -66,16 +66,7 @@ _current: dict = {}
 
 def _say(markdown: str) -> None:
     """Markdown in a notebook (so it renders in the report), plain text elsewhere."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import Markdown, display
-
-        if get_ipython() is not None:
-            display(Markdown(markdown))
-            return
-    except ImportError:
-        pass
-    print(markdown)
+    show_markdown(markdown)
 
 
 def start_lesson(name: str, profile: str = "full", dataset: str = "auto", data_dir: str | None = None,
