@@ -79,10 +79,12 @@ test: unit-test notebook-test
 unit-test: setup
 	$(PY) -m pytest tests -q
 
-# nbval cannot pass papermill parameters: the smoke profile is forced through the environment,
-# and figures go to a scratch folder so the committed reference figures are never overwritten.
+# nbval cannot pass papermill parameters: the smoke profile is forced through the environment.
+# Everything the lessons write (trained runs, caches, figures, summaries) goes to a scratch course
+# folder (COLORIZE_HOME), so a test never touches this checkout's models/, data/ or reports/.
 notebook-test: setup
-	scratch=$$(mktemp -d) && $(LESSON_KERNEL_ENV) COLORIZE_FORCE_PROFILE=smoke COLORIZE_REPORTS_DIR=$$scratch \
+	scratch=$$(mktemp -d) && $(LESSON_KERNEL_ENV) COLORIZE_FORCE_PROFILE=smoke COLORIZE_HOME=$$scratch \
+	  COLORIZE_REPORTS_DIR=$$scratch/reports \
 	  $(PY) -m pytest --nbval-lax --nbval-current-env -q -p no:cacheprovider notebooks/; \
 	  status=$$?; rm -rf $$scratch; exit $$status
 

@@ -164,7 +164,7 @@ def bad_files(tmp_path_factory) -> dict[str, tuple[Path, str]]:
         "text named .jpg": (folder / "notes.jpg", "not a readable image"),
         "missing path": (folder / "no_such_photo.jpg", "no such file or folder"),
         "1x1 image": (folder / "dot.png", "too small (1x1 px)"),
-        "80 megapixels": (folder / "huge.png", "too large (10000x8000 px = 80 MP)"),
+        "80 megapixels": (folder / "huge.png", "too large (10000x8000 px = 80,000,000 pixels)"),
         "folder without photos": (folder / "empty_folder", "folder holds no photos"),
         "unsupported format": (folder / "clip.gif", "not a photo file name"),
         "good": (good, ""),
@@ -220,14 +220,14 @@ def test_models_are_listed_and_chosen_by_label_or_path(home, tmp_path, capsys):
     assert cli.main(["--list-models"]) == cli.EXIT_OK
     listed = capsys.readouterr().out
     run = catalog.recommended()[1]
-    assert f"* {LABEL}" in listed and run.name in listed
+    assert listed.splitlines()[0] == f"* {LABEL}" and run.name not in listed  # labels, not hashes
 
     photo = tmp_path / "photo.png"
     Image.fromarray(_photo()).save(photo)
     status, lines = _run([photo, "--out", tmp_path / "a", "--model", LABEL.upper(), "--size", 32], capsys)
     assert status == cli.EXIT_OK and lines[0] == f"Model: {LABEL} [{run.name}] (working side 32 px)"
     status, lines = _run([photo, "--out", tmp_path / "b", "--model", run.directory / "model.keras"], capsys)
-    assert status == cli.EXIT_OK and lines[0].startswith("Model: model.keras")
+    assert status == cli.EXIT_OK and lines[0].startswith(f"Model: {run.name}")
     status, lines = _run([photo, "--out", tmp_path / "c", "--model", "resnet"], capsys)
     assert status == cli.EXIT_CANNOT_START
     assert lines == ["error: no model called 'resnet': run `colorize --list-models` to see the 1 trained ones, "
@@ -258,3 +258,21 @@ def test_a_run_trained_outside_the_lessons_is_used_when_none_is_recorded(in_tiny
     Image.fromarray(_photo()).save(photo)
     status, lines = _run([photo, "--out", tmp_path / "out"], capsys)
     assert status == cli.EXIT_OK and lines[0].startswith(f"Model: {run.name} [{run.name}]")
+
+
+def test_runs_no_lesson_recorded_are_counted_and_listed_readably_on_request(in_tiny_course, capsys):
+    import shutil
+
+    run = catalog.recommended()[1]
+    copy = run.directory.parent / "unet-copy-for-test"
+    shutil.copytree(run.directory, copy)
+    try:
+        assert cli.main(["--list-models"]) == cli.EXIT_OK
+        short = capsys.readouterr().out
+        assert "unet-copy-for-test" not in short and "(1 other runs in models/" in short
+        assert cli.main(["--list-models", "--all"]) == cli.EXIT_OK
+        full = capsys.readouterr().out.splitlines()
+        at = full.index("  unet-copy-for-test")
+        assert full[at + 1].strip() == "unet, mse loss, 1 epochs, seed 42 (sample, smoke profile)"
+    finally:
+        shutil.rmtree(copy)

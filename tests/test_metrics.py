@@ -229,9 +229,10 @@ def test_scoring_without_ssim_changes_nothing_else_and_reuses_complete_tables(te
 
 
 def test_reference_rows_are_cached_once_per_photo_set(tmp_path, monkeypatch, test_photos):
-    """Gray and true-ab rows depend on the photos alone: a lesson whose runs are all scored
-    already reads them from the cache (same numbers) instead of reading every photo again."""
+    """Gray and true-ab rows depend on the photos alone: once scored, they come from the cache
+    (same numbers), whether or not the lesson has new runs to score beside them."""
     monkeypatch.setenv(config.HOME_ENV, str(tmp_path))
+    score_models = metrics.score_models
     first, first_curves = metrics.score_runs({}, test_photos[:2], max_side=96, include_truth=True, progress=False)
     cached = sorted(path.name for path in (tmp_path / "data" / "scores").iterdir())
     assert len(cached) == 4 and all(name.startswith(("gray-", "truth-")) for name in cached)
@@ -245,3 +246,21 @@ def test_reference_rows_are_cached_once_per_photo_set(tmp_path, monkeypatch, tes
         pd.testing.assert_frame_equal(first[label], again[label])
         np.testing.assert_array_equal(first_curves[label], again_curves[label])
     assert list(again) == [metrics.GRAY_LABEL, metrics.TRUE_AB]
+
+    scored = []  # a new run is scored alone: the cached reference rows are not scored again beside it
+
+    def record(colorizers, *args, **kwargs):
+        scored.append(list(colorizers))
+        return score_models(colorizers, *args, **kwargs)
+
+    class FakeRun:
+        directory = tmp_path
+
+        def colorizer(self):
+            return metrics.gray_colorizer
+
+    monkeypatch.setattr(metrics, "score_models", record)
+    with_run, _ = metrics.score_runs({"m": FakeRun()}, test_photos[:2], max_side=96, include_truth=True, progress=False)
+    assert scored == [["m"]] and list(with_run) == [metrics.GRAY_LABEL, "m", metrics.TRUE_AB]
+    pd.testing.assert_frame_equal(with_run[metrics.GRAY_LABEL], first[metrics.GRAY_LABEL])
+    pd.testing.assert_frame_equal(with_run["m"], first[metrics.GRAY_LABEL])  # a gray run scores as gray

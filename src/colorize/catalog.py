@@ -81,18 +81,37 @@ def recommended() -> tuple[str, object] | None:
     return None
 
 
-def available() -> dict:
-    """label -> run of every trained model a user can pick with ``--model``, plus unrecorded runs
-    in ``models/`` under their own folder names."""
+def describe(run) -> str:
+    """A run in words, from its record: what it is and how it was trained (for runs that no lesson
+    recorded under a label)."""
+    settings = run.record.get("settings", {})
+    dataset = str(run.record.get("dataset", "")).removeprefix("Dataset: ").split(" ", 1)[0] or "?"
+    return (f"{settings.get('model', run.record.get('model', '?'))}, {settings.get('loss', '?')} loss, "
+            f"{run.record.get('epochs_run', settings.get('epochs', '?'))} epochs, seed {settings.get('seed', '?')} "
+            f"({dataset}, {run.record.get('profile', '?')} profile)")
+
+
+def other_runs() -> dict:
+    """label -> run of the finished runs in ``models/`` that no lesson recorded (sweeps, seed runs,
+    a user's own), labelled readably by :func:`describe`, under their folder name."""
     from colorize.train import find_run
 
-    runs = course_runs()
-    recorded = {run.name for run in runs.values()}
+    recorded = {run.name for profile in registry.profiles() for run in course_runs(profile=profile).values()}
     folder = config.models_dir()
+    found = {}
     if folder.is_dir():
         for path in sorted(folder.iterdir()):
             if path.name not in recorded and (run := find_run(path.name)) is not None:
-                runs[path.name] = run
+                found[path.name] = run
+    return found
+
+
+def available(include_other: bool = True) -> dict:
+    """label -> run of every trained model a user can pick with ``--model``: the lessons'
+    recorded models by label, then (``include_other``) other runs by folder name."""
+    runs = course_runs()
+    if include_other:
+        runs.update({name: run for name, run in other_runs().items() if name not in runs})
     return runs
 
 
@@ -102,7 +121,7 @@ def choose(spec: str | None = None, work_side: int | None = None, temperature: f
     import keras
 
     from colorize.predict import ModelColorizer
-    from colorize.train import RUN_FILE, Run, find_run
+    from colorize.train import MODEL_FILE, RUN_FILE, Run, find_run
 
     if spec is None:
         choice = recommended()
@@ -116,6 +135,8 @@ def choose(spec: str | None = None, work_side: int | None = None, temperature: f
             if run is None:
                 raise ColorizeError(f"{spec} is a folder but not a training run (it has no {RUN_FILE})")
             label = path.name
+        elif path.is_file() and path.name == MODEL_FILE and (run := Run.from_directory(path.parent)) is not None:
+            label = path.parent.name  # a run's own model file: the run's working side, as by its folder
         elif path.is_file() and path.suffix == ".keras":
             try:
                 model = keras.models.load_model(path, compile=False)
@@ -123,6 +144,8 @@ def choose(spec: str | None = None, work_side: int | None = None, temperature: f
                 raise ColorizeError(f"{spec} is not a loadable Keras model ({error.__class__.__name__})") from None
             side = work_side or config.get_profile("full").work_side
             return ChosenModel(f"{path.name} (working side {side} px)", ModelColorizer(model, side, temperature))
+        elif path.exists():
+            raise ColorizeError(f"{spec} is neither a run folder nor a .keras model file")
         else:
             runs = available()
             by_lower = {label.lower(): label for label in runs}
@@ -137,5 +160,10 @@ def choose(spec: str | None = None, work_side: int | None = None, temperature: f
                 raise ColorizeError(f"no model called {spec!r}: run `colorize --list-models` to see the "
                                     f"{len(runs)} trained ones, or pass a path")
     side = work_side or run.record["settings"]["work_side"]
-    colorizer = ModelColorizer(run.load_model(), work_side=side, temperature=temperature)
+    try:
+        model = run.load_model()
+    except Exception as error:  # noqa: BLE001 - a damaged or half-copied run folder
+        raise ColorizeError(f"the model of {run.name} cannot be loaded ({error.__class__.__name__}); train it "
+                            "again (make all) or choose another with --model") from None
+    colorizer = ModelColorizer(model, work_side=side, temperature=temperature)
     return ChosenModel(f"{label} [{run.name}] (working side {side} px)", colorizer)

@@ -1,15 +1,18 @@
 """``colorize PHOTO_OR_FOLDER... [--model NAME|PATH] [--out DIR] [--size N]``: colorize black-and-white photos.
 
 Each photo's lightness is kept at full resolution and a trained model paints its colours. Results
-are new files under ``--out`` (default ``colorized/``); inputs are never touched and an existing
-result is kept unless ``--overwrite``. A photo that cannot be done is one line on stderr and the
-run goes on. Exit status: 0 all done (or skipped), 1 some photos failed, 2 nothing could start
-(no model, bad option).
+are new files under ``--out`` (default ``colorized/``); inputs are never touched, a result is
+complete or absent, and an existing result is never replaced without ``--overwrite`` (not even by
+a second run on the same folder at the same time). A photo that cannot be done is one line on
+stderr and the run goes on. Exit status: 0 all done (or skipped), 1 some photos failed (or the disk
+filled up), 2 nothing could start (no model, bad option, an --out that cannot be written), 130
+interrupted by Ctrl-C (143 by SIGTERM) after the photos finished so far.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -17,6 +20,19 @@ from pathlib import Path
 from colorize.config import ColorizeError
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_CANNOT_START = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
+#: --size bounds: below it a photo has no structure left; above it memory grows with no gain
+#: (the lessons train at 96 px, and the network's view is that coarse whatever the photo's size).
+MIN_WORK_SIDE, MAX_WORK_SIDE = 16, 1024
+
+
+class Terminated(BaseException):
+    """SIGTERM, turned into an exception so the run stops like Ctrl-C: between two photos'
+    clean-ups, with its summary."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,92 +50,162 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--temperature", type=float, metavar="T",
                         help="colour boldness of the classification model, 0 (boldest) to 1 (default 0.38)")
     parser.add_argument("--overwrite", action="store_true", help="replace results that already exist in --out")
+    parser.add_argument("--no-fsync", dest="durable", action="store_false",
+                        help="do not wait for each result to reach the disk (faster on slow disks; a power cut "
+                             "may then lose the last results, never leave half of one)")
     parser.add_argument("--list-models", action="store_true", help="list the trained models and exit")
+    parser.add_argument("--all", action="store_true", help="with --list-models: also every other run in models/")
     return parser
 
 
-def _list_models() -> int:
+def _list_models(show_all: bool) -> int:
     from colorize import catalog
 
-    runs = catalog.available()
-    if not runs:
+    runs, others = catalog.available(include_other=False), catalog.other_runs()
+    if not runs and not others:
         print(catalog.NO_MODEL_HINT)
         return EXIT_OK
     default = catalog.recommended()
     for label, run in runs.items():
         marker = "*" if default and run.name == default[1].name else " "
-        print(f"{marker} {label:45s} {run.name}")
-    print("* the default model")
+        print(f"{marker} {label}")
+    if runs:
+        print("* the default model; pass a name above (in quotes) to --model")
+    if others and show_all:
+        print(f"\nOther runs in models/ (the lessons' sweeps and seed runs, or your own), by folder name:")
+        for name, run in others.items():
+            marker = "*" if default and run.name == default[1].name else " "
+            print(f"{marker} {name}\n      {catalog.describe(run)}")
+    elif others:
+        print(f"({len(others)} other runs in models/: the lessons' sweeps and seed runs; --list-models --all lists them)")
     return EXIT_OK
 
 
-def colorize_one(colorizer, job, overwrite: bool) -> str:
-    """Colorize one planned photo; returns 'done' or 'skipped', raises PhotoProblem for a failure."""
+def colorize_one(colorizer, job, overwrite: bool, durable: bool = True) -> str:
+    """Colorize one planned photo; returns 'done' or 'skipped' (its result exists, perhaps
+    written by another run meanwhile), raises PhotoProblem or ResultError for a failure."""
     from colorize import predict
     from colorize.photo_files import read_photo, write_photo
+    from colorize.results import ResultExists
 
     if job.target.exists() and not overwrite:
         return "skipped"
     photo = read_photo(job.source)
     colorized = predict.colorize_photo(colorizer, photo.rgb)
-    write_photo(colorized, photo.alpha, job.target, exif=photo.exif, overwrite=overwrite)
+    try:
+        write_photo(colorized, photo.alpha, job.target, exif=photo.exif, overwrite=overwrite, durable=durable)
+    except ResultExists:
+        return "skipped"
     return "done"
 
 
+def _check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Every option checked before any work (parser.error exits 2 with one line)."""
+    if not args.inputs:
+        parser.error("name at least one photo or folder (or --list-models)")
+    if args.size is not None and not MIN_WORK_SIDE <= args.size <= MAX_WORK_SIDE:
+        parser.error(f"--size {args.size} is outside {MIN_WORK_SIDE}..{MAX_WORK_SIDE}: the lessons train at 96, and "
+                     "larger sizes cost memory without adding detail (the photo's own L keeps its full resolution)")
+    if args.temperature is not None and not 0.0 <= args.temperature <= 1.0:
+        parser.error(f"--temperature {args.temperature} is outside 0..1")
+    if args.model is not None and not args.model.strip():
+        parser.error("--model is empty: name a model from `colorize --list-models`, or a path to a run folder or "
+                     ".keras file")
+    if not args.out.strip():
+        parser.error("--out is empty: name the folder where results go")
+
+
+def _summary(counts: dict, seconds: float, out_dir: Path, stopped: str = "") -> str:
+    text = (f"colorized {counts['done']}, skipped {counts['skipped']}, failed {counts['failed']} "
+            f"in {seconds:.1f} s; results in {out_dir}/")
+    return f"{stopped}: {text}; run the same command again to do the rest" if stopped else text
+
+
 def main(argv: list[str] | None = None) -> int:
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("interrupted before any photo was colorized", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("terminated before any photo was colorized", file=sys.stderr)
+        return EXIT_TERMINATED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.list_models:
-        return _list_models()
-    if not args.inputs:
-        parser.error("name at least one photo or folder (or --list-models)")
-    if args.size is not None and args.size < 16:
-        parser.error(f"--size {args.size} is too small: use at least 16 (the lessons train at 96)")
-    if args.temperature is not None and not 0.0 <= args.temperature <= 1.0:
-        parser.error(f"--temperature {args.temperature} is outside 0..1")
+        return _list_models(args.all)
+    _check_options(parser, args)
 
     from colorize import catalog
     from colorize.config import progress
     from colorize.photo_files import PhotoProblem, plan_jobs
+    from colorize.results import OutOfSpace, ResultError, ensure_folder
 
     out_dir = Path(args.out).expanduser()
-    if out_dir.exists() and not out_dir.is_dir():
-        print(f"error: --out {out_dir} is a file, not a folder; choose a folder", file=sys.stderr)
-        return EXIT_CANNOT_START
     jobs = plan_jobs(args.inputs, out_dir)
     try:
         chosen = catalog.choose(args.model, work_side=args.size, temperature=args.temperature)
     except ColorizeError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CANNOT_START
+    if any(job.target for job in jobs):  # proven writable before the first photo is read
+        try:
+            ensure_folder(out_dir)
+        except ResultError as error:
+            print(f"error: --out {out_dir}: {error}", file=sys.stderr)
+            return EXIT_CANNOT_START
     print(f"Model: {chosen.description}", file=sys.stderr)
 
     counts = {"done": 0, "skipped": 0, "failed": 0}
     started = time.perf_counter()
     bar = progress(jobs, desc="colorizing", unit="photo", file=sys.stderr, disable=len(jobs) < 2)
-    for job in bar:
-        try:
-            if job.problem:
-                raise PhotoProblem(job.problem)
-            outcome = colorize_one(chosen.colorizer, job, args.overwrite)
-        except ColorizeError as problem:
-            outcome = "failed"
-            bar.write(f"failed: {job.source}: {problem}", file=sys.stderr)
-        except MemoryError:
-            outcome = "failed"
-            bar.write(f"failed: {job.source}: out of memory; downscale the photo or close other programs",
-                      file=sys.stderr)
-        except Exception as error:  # noqa: BLE001 - one bad photo must not stop a folder of hundreds
-            outcome = "failed"
-            bar.write(f"failed: {job.source}: unexpected {error.__class__.__name__}: {error}", file=sys.stderr)
-        else:
-            if outcome == "skipped":
-                bar.write(f"skipped: {job.source}: {job.target} exists (--overwrite replaces it)", file=sys.stderr)
-        counts[outcome] += 1
-    seconds = time.perf_counter() - started
-    print(f"colorized {counts['done']}, skipped {counts['skipped']}, failed {counts['failed']} "
-          f"in {seconds:.1f} s; results in {out_dir}/", file=sys.stderr)
-    return EXIT_SOME_FAILED if counts["failed"] else EXIT_OK
+    stopped, status = "", EXIT_OK
+    try:
+        for job in bar:
+            try:
+                if job.notice:
+                    outcome = "skipped"
+                    bar.write(f"skipped: {job.source}: {job.notice}", file=sys.stderr)
+                    counts[outcome] += 1
+                    continue
+                if job.problem:
+                    raise PhotoProblem(job.problem)
+                outcome = colorize_one(chosen.colorizer, job, args.overwrite, args.durable)
+            except OutOfSpace as problem:
+                counts["failed"] += 1
+                bar.write(f"failed: {job.source}: {problem}", file=sys.stderr)
+                stopped, status = "stopped (the disk is full)", EXIT_SOME_FAILED
+                break
+            except ColorizeError as problem:
+                outcome = "failed"
+                bar.write(f"failed: {job.source}: {problem}", file=sys.stderr)
+            except MemoryError:
+                outcome = "failed"
+                bar.write(f"failed: {job.source}: out of memory; downscale the photo or close other programs",
+                          file=sys.stderr)
+            except Exception as error:  # noqa: BLE001 - one bad photo must not stop a folder of hundreds
+                outcome = "failed"
+                bar.write(f"failed: {job.source}: unexpected {error.__class__.__name__}: {error}", file=sys.stderr)
+            else:
+                if outcome == "skipped":
+                    bar.write(f"skipped: {job.source}: {job.target} exists (--overwrite replaces it)", file=sys.stderr)
+            counts[outcome] += 1
+    except KeyboardInterrupt:
+        stopped, status = "interrupted", EXIT_INTERRUPTED
+    except Terminated:
+        stopped, status = "terminated", EXIT_TERMINATED
+    finally:
+        bar.close()
+    print(_summary(counts, time.perf_counter() - started, out_dir, stopped), file=sys.stderr)
+    if status == EXIT_OK and counts["failed"]:
+        status = EXIT_SOME_FAILED
+    return status
 
 
 if __name__ == "__main__":

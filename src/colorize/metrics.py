@@ -212,33 +212,31 @@ def score_runs(runs: dict, photos: Iterable[Path], max_side: int | None = None, 
     tables, curves, to_score = {}, {}, {}
     keys = [key] if with_ssim else [key, f"{key}-nossim"]  # a complete table serves a quick request
 
-    def cached(run):
+    def cached(directory, prefix=""):
         for one in keys:
-            table_file, curve_file = run.directory / f"scores-{one}.csv", run.directory / f"curves-{one}.npy"
+            table_file, curve_file = directory / f"{prefix}scores-{one}.csv", directory / f"{prefix}curves-{one}.npy"
             if table_file.is_file() and curve_file.is_file():
                 return pd.read_csv(table_file), np.load(curve_file)
         return None
 
     for label, run in runs.items():
-        found = cached(run)
+        found = cached(run.directory)
         if found is not None:
             tables[label], curves[label] = found
         else:
             to_score[label] = run
-    # The reference rows depend on the photos alone: kept once in the course's cache folder, so
-    # a lesson whose runs are all scored already does not read every photo again for them.
+    # The reference rows depend on the photos alone: scored once and kept in the course's cache
+    # folder, so no later lesson scores them again.
     references = {GRAY_LABEL: gray_colorizer} if include_gray else {}
     if include_truth:
         references[TRUE_AB] = TRUE_AB
     reference_cache = config.data_dir() / "scores"
-    reference_files = {label: (reference_cache / f"{'gray' if label == GRAY_LABEL else 'truth'}-scores-{keys[-1]}.csv",
-                               reference_cache / f"{'gray' if label == GRAY_LABEL else 'truth'}-curves-{keys[-1]}.npy")
-                       for label in references}
+    reference_prefix = {GRAY_LABEL: "gray-", TRUE_AB: "truth-"}
     colorizers = {label: run.colorizer() for label, run in to_score.items()}
     for label, colorizer in references.items():
-        table_file, curve_file = reference_files[label]
-        if not to_score and table_file.is_file() and curve_file.is_file():
-            tables[label], curves[label] = pd.read_csv(table_file), np.load(curve_file)
+        found = cached(reference_cache, reference_prefix[label])
+        if found is not None:
+            tables[label], curves[label] = found
         else:
             colorizers[label] = colorizer
     colorizers = {label: colorizers[label] for label in [GRAY_LABEL, *to_score, TRUE_AB] if label in colorizers}
@@ -251,8 +249,8 @@ def score_runs(runs: dict, photos: Iterable[Path], max_side: int | None = None, 
         for label in references:
             if label in new_tables:
                 reference_cache.mkdir(parents=True, exist_ok=True)
-                new_tables[label].to_csv(reference_files[label][0], index=False)
-                np.save(reference_files[label][1], new_curves[label])
+                new_tables[label].to_csv(reference_cache / f"{reference_prefix[label]}scores-{keys[-1]}.csv", index=False)
+                np.save(reference_cache / f"{reference_prefix[label]}curves-{keys[-1]}.npy", new_curves[label])
         tables.update(new_tables)
         curves.update(new_curves)
     order = ([GRAY_LABEL] if include_gray else []) + list(runs) + ([TRUE_AB] if include_truth else [])

@@ -1,15 +1,14 @@
 """A user's photo files in and colorized files out, for the ``colorize`` command.
 
 What a user hands over is never changed: every result is a new file under the output folder,
-written to a temporary name first and renamed into place, so an interrupted run leaves no
-half-written picture. Each refusal (not an image, too small, too large, output exists) is a
+written by :mod:`colorize.results` (complete or absent, never replacing a file without
+``overwrite``). Each refusal (not an image, too small, too large, output exists) is a
 :class:`PhotoProblem` whose message is the one line the command prints for that file.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from colorize import results
 from colorize.config import ColorizeError
 from colorize.data.images import UnreadableImage, is_image_name, read_image
 
@@ -28,6 +28,19 @@ MIN_SIDE = 8
 #: JPEG quality of colorized JPEG photos (visually lossless; the input's own compression stays).
 JPEG_QUALITY = 95
 EXIF_ORIENTATION = 0x0112
+#: Tags that describe how the *source* file stores its pixels (a TIFF's sample layout,
+#: photometric interpretation, strips, colour map, ICC profile...). A TIFF's own tags come back
+#: from Pillow as its "EXIF"; carried into the new RGB file they would describe the old gray
+#: pixels and make it unreadable, so the new file's structure comes from the new image alone.
+STRUCTURAL_TAGS = frozenset({
+    0x00FE, 0x00FF, 0x0100, 0x0101, 0x0102, 0x0103, 0x0106, 0x0107, 0x0108, 0x0109, 0x010A, 0x0111, EXIF_ORIENTATION,
+    0x0115, 0x0116, 0x0117, 0x0118, 0x0119, 0x011C, 0x0122, 0x0123, 0x0124, 0x0125, 0x013D, 0x013E, 0x013F, 0x0140,
+    0x0141, 0x0142, 0x0143, 0x0144, 0x0145, 0x014A, 0x014C, 0x0152, 0x0153, 0x0154, 0x0155, 0x015B, 0x0200,
+    0x0201, 0x0202, 0x0203, 0x0205, 0x0206, 0x0207, 0x0208, 0x0209, 0x0211, 0x0212, 0x0213, 0x0214, 0x8773,
+})
+IMAGE_DESCRIPTION = 0x010E
+#: Sub-directories of the EXIF block that hold descriptions (camera settings, GPS), kept as they are.
+EXIF_SUB_IFDS = (0x8769, 0x8825)
 
 
 class PhotoProblem(ColorizeError):
@@ -36,11 +49,13 @@ class PhotoProblem(ColorizeError):
 
 @dataclass(frozen=True)
 class Job:
-    """One photo to colorize: where it is, where its result goes, or why it cannot be done."""
+    """One photo to colorize: where it is, where its result goes, or why it cannot be done
+    (``problem``: a failure; ``notice``: something left out on purpose, said but not a failure)."""
 
     source: Path
     target: Path | None
     problem: str | None = None
+    notice: str | None = None
 
 
 @dataclass
@@ -54,12 +69,43 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def _folder_photos(folder: Path, out_dir: Path) -> tuple[list[Path], list[Job]]:
+    """The photo files below ``folder`` (sorted), and a job for each thing inside it that is
+    left out: an unreadable subfolder (a failure), a broken link or a linked folder (notices:
+    links to folders are not followed, so no photo is found twice and no loop is walked)."""
+    photos, left_out = [], []
+
+    def unreadable(error: OSError) -> None:
+        where = Path(error.filename) if error.filename else folder
+        left_out.append(Job(where, None, "folder cannot be read (permission denied?); fix its permissions "
+                                         "or leave it out"))
+
+    for here, folders, files in os.walk(folder, onerror=unreadable):
+        here_path = Path(here)
+        for name in list(folders):
+            if (here_path / name).is_symlink():
+                left_out.append(Job(here_path / name, None, notice="linked folder, not followed; name it on the "
+                                                                   "command line to include it"))
+        folders[:] = sorted(name for name in folders if not (here_path / name).is_symlink()
+                            and not _inside((here_path / name).resolve(), out_dir))
+        for name in files:
+            path = here_path / name
+            if not is_image_name(path):
+                continue
+            if path.is_symlink() and not path.exists():
+                left_out.append(Job(path, None, notice="broken link (the file it points to is missing)"))
+            elif not _inside(path.resolve(), out_dir):
+                photos.append(path)
+    return sorted(photos), left_out
+
+
 def plan_jobs(inputs: list[str | Path], out_dir: str | Path) -> list[Job]:
     """Every photo named by ``inputs`` (files, or folders searched recursively) with its output
     path: ``OUT/<file name>`` for a file, ``OUT/<folder name>/<path inside it>`` for a folder.
 
     Nothing is read or written here. Files in ``out_dir`` itself are never inputs (a second run
-    would otherwise colorize its own results), and non-image files inside folders are ignored.
+    would otherwise colorize its own results), non-image files inside folders are ignored, and a
+    photo named twice (the same file) is done once.
     """
     out_dir = Path(out_dir).expanduser().resolve()
     jobs: list[Job] = []
@@ -70,7 +116,10 @@ def plan_jobs(inputs: list[str | Path], out_dir: str | Path) -> list[Job]:
         if target == resolved:
             jobs.append(Job(source, None, "the output would replace the input itself; choose another --out"))
         elif target in claimed:
-            jobs.append(Job(source, None, f"another input ({claimed[target]}) has the same output name {target}"))
+            if claimed[target].resolve() == resolved:
+                return  # the same photo named twice (a file and its folder, or a repeated name)
+            jobs.append(Job(source, None, f"another input ({claimed[target]}) has the same output name {target}; "
+                                          "colorize one of them in a separate run with another --out"))
         else:
             claimed[target] = source
             jobs.append(Job(source, target))
@@ -79,9 +128,9 @@ def plan_jobs(inputs: list[str | Path], out_dir: str | Path) -> list[Job]:
         path = given.expanduser()
         if path.is_dir():
             folder = path.resolve()
-            photos = sorted(p for p in folder.rglob("*") if p.is_file() and is_image_name(p)
-                            and not _inside(p.resolve(), out_dir))
-            if not photos:
+            photos, left_out = _folder_photos(folder, out_dir)
+            jobs.extend(left_out)
+            if not photos and not left_out:
                 jobs.append(Job(given, None, "folder holds no photos (.jpg .jpeg .png .tif .tiff .bmp)"))
             for photo in photos:
                 add(photo, out_dir / folder.name / photo.relative_to(folder))
@@ -90,7 +139,9 @@ def plan_jobs(inputs: list[str | Path], out_dir: str | Path) -> list[Job]:
                 jobs.append(Job(given, None, "not a photo file name (use .jpg .jpeg .png .tif .tiff .bmp)"))
             else:
                 add(path, out_dir / path.name)
-        elif path.exists() or path.is_symlink():
+        elif path.is_symlink():
+            jobs.append(Job(given, None, "broken link (the file it points to is missing)"))
+        elif path.exists():
             jobs.append(Job(given, None, "not a readable file or folder"))
         else:
             jobs.append(Job(given, None, "no such file or folder"))
@@ -100,18 +151,31 @@ def plan_jobs(inputs: list[str | Path], out_dir: str | Path) -> list[Job]:
 def _check_size(width: int, height: int) -> None:
     if min(width, height) < MIN_SIDE:
         raise PhotoProblem(f"too small ({width}x{height} px): a photo needs at least {MIN_SIDE} px per side")
-    megapixels = width * height / 1e6
-    if megapixels > MAX_MEGAPIXELS:
-        raise PhotoProblem(f"too large ({width}x{height} px = {megapixels:.0f} MP): the colorizer takes up to "
-                           f"{MAX_MEGAPIXELS:.0f} MP, so downscale it first (the network sees ~0.01 MP anyway)")
+    if width * height > MAX_MEGAPIXELS * 1e6:
+        raise PhotoProblem(f"too large ({width}x{height} px = {width * height:,} pixels): the colorizer takes up to "
+                           f"{MAX_MEGAPIXELS * 1e6:,.0f} pixels, so downscale it first (the network sees ~0.01 MP "
+                           "anyway)")
 
 
-def _exif_without_orientation(image: Image.Image) -> bytes | None:
-    exif = image.getexif()
-    if not exif:
-        return None
-    exif.pop(EXIF_ORIENTATION, None)
-    return exif.tobytes()
+def _describes_layout(tag: int, value) -> bool:
+    """An image description that is really layout metadata: tifffile's ``{"shape": ...}`` and
+    ImageJ's ``ImageJ=...`` describe the source's array shape, not the picture."""
+    return tag == IMAGE_DESCRIPTION and str(value).lstrip().startswith(('{"shape"', "ImageJ="))
+
+
+def _descriptive_exif(image: Image.Image) -> bytes | None:
+    """The source's descriptive metadata (camera, date, GPS...) for the new file, without the
+    tags that describe the source's own pixel layout (:data:`STRUCTURAL_TAGS`) or orientation
+    (the pixels are upright now)."""
+    found = image.getexif()
+    kept = Image.Exif()
+    for tag, value in found.items():
+        if tag not in STRUCTURAL_TAGS and tag not in EXIF_SUB_IFDS and not _describes_layout(tag, value):
+            kept[tag] = value
+    for tag in EXIF_SUB_IFDS:
+        if sub := found.get_ifd(tag):
+            kept[tag] = dict(sub)
+    return kept.tobytes() if len(kept) else None
 
 
 def read_photo(path: Path) -> Photo:
@@ -122,9 +186,11 @@ def read_photo(path: Path) -> Photo:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as header:
                 _check_size(*header.size)
-                exif = _exif_without_orientation(header)
+                exif = _descriptive_exif(header)
     except PhotoProblem:
         raise
+    except FileNotFoundError:
+        raise PhotoProblem("vanished before it could be read (moved or deleted during the run?)") from None
     except Image.DecompressionBombError:
         raise PhotoProblem(f"too large: over {MAX_MEGAPIXELS:.0f} MP; downscale it first") from None
     except PermissionError:
@@ -134,6 +200,8 @@ def read_photo(path: Path) -> Photo:
     try:
         rgb, alpha = read_image(path, flatten_alpha=False)  # the alpha is written back unchanged
     except UnreadableImage as error:
+        if not path.exists():
+            raise PhotoProblem("vanished before it could be read (moved or deleted during the run?)") from None
         reason = str(error).removeprefix(f"{path}: ")
         raise PhotoProblem(f"{reason} - is the file complete and really a photo?") from None
     _check_size(rgb.shape[1], rgb.shape[0])
@@ -141,15 +209,10 @@ def read_photo(path: Path) -> Photo:
 
 
 def write_photo(rgb: np.ndarray, alpha: np.ndarray | None, target: Path, exif: bytes | None = None,
-                overwrite: bool = False) -> Path:
-    """Write a colorized photo in the format its name says, keeping alpha where the format can.
-
-    Written to a temporary file beside ``target`` and renamed, so ``target`` is either the old
-    file or the complete new one; an existing ``target`` is kept unless ``overwrite``.
-    """
-    if target.exists() and not overwrite:
-        raise PhotoProblem(f"{target} exists; pass --overwrite to replace it")
-    target.parent.mkdir(parents=True, exist_ok=True)
+                overwrite: bool = False, durable: bool = True) -> Path:
+    """Write a colorized photo in the format its name says, keeping alpha where the format can,
+    through :func:`colorize.results.write_result` (complete or absent; an existing ``target`` is
+    kept unless ``overwrite``; :class:`colorize.results.ResultError` says why it could not be)."""
     suffix = target.suffix.lower()
     image = Image.fromarray(rgb)
     if alpha is not None and suffix not in (".jpg", ".jpeg"):
@@ -160,12 +223,5 @@ def write_photo(rgb: np.ndarray, alpha: np.ndarray | None, target: Path, exif: b
         options["quality"] = JPEG_QUALITY
     if exif and options["format"] in ("JPEG", "PNG", "TIFF"):
         options["exif"] = exif
-    handle, temporary = tempfile.mkstemp(prefix=".colorizing-", suffix=target.suffix, dir=target.parent)
-    os.close(handle)
-    try:
-        image.save(temporary, **options)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return target
+    return results.write_result(target, lambda file: image.save(file, **options), overwrite=overwrite,
+                                durable=durable)

@@ -143,8 +143,28 @@ def sample_dataset() -> Dataset:
 
 # --- bsds500 ---------------------------------------------------------------------------------
 
-def _bsds500_from(folder: Path, origin: str) -> Dataset:
+#: Photos per split that are decoded to check a local copy before any lesson relies on it.
+CHECKED_PER_SPLIT = 8
+
+
+def _check_photos(splits: dict[str, list[Path]], named: str) -> None:
+    """Decode an evenly spread sample of each split: a folder of files named .jpg that are not
+    photos (or are truncated) is refused here, in one line, rather than deep inside a lesson."""
+    for split, paths in splits.items():
+        step = max(1, len(paths) // CHECKED_PER_SPLIT)
+        for path in paths[::step][:CHECKED_PER_SPLIT]:
+            try:
+                read_rgb(path)
+            except UnreadableImage as error:
+                reason = str(error).removeprefix(f"{path}: ")
+                raise ColorizeError(f"{named} is not a usable BSDS500 copy: {split}/{path.name} is not a readable "
+                                    f"photo ({reason}); fix or replace that copy") from None
+
+
+def _bsds500_from(folder: Path, origin: str, named: str | None = None) -> Dataset:
     splits = {split: sorted((folder / split).glob("*.jpg")) for split in SPLITS}
+    if named:
+        _check_photos(splits, named)
     return Dataset("bsds500", f"{origin} {config.display_path(folder)}", splits)
 
 
@@ -158,10 +178,14 @@ def bsds500_dataset(data_dir: str | Path | None = None, allow_download: bool = T
                 f"DATA_DIR={data_dir} is not a BSDS500 copy: it needs train/, val/ and test/ folders "
                 "of .jpg photos (or leave DATA_DIR empty to download, or use DATASET=sample)."
             )
-        return _bsds500_from(folder.resolve(), "local copy at")
+        return _bsds500_from(folder.resolve(), "local copy at", named=f"DATA_DIR={data_dir}")
     env_dir = os.environ.get(config.DATA_DIR_ENV, "").strip()
-    if env_dir and download.is_complete_copy(Path(env_dir)):
-        return _bsds500_from(Path(env_dir).resolve(), "local copy at")
+    if env_dir:  # set on purpose: a wrong one is an error, not a silent download
+        if not download.is_complete_copy(Path(env_dir).expanduser()):
+            raise ColorizeError(f"{config.DATA_DIR_ENV}={env_dir} is not a BSDS500 copy: it needs train/, val/ and "
+                                f"test/ folders of .jpg photos (fix it, or unset {config.DATA_DIR_ENV} to download)")
+        return _bsds500_from(Path(env_dir).expanduser().resolve(), "local copy at",
+                             named=f"{config.DATA_DIR_ENV}={env_dir}")
     cache = config.data_dir() / "bsds500"
     if download.is_complete_copy(cache):
         return _bsds500_from(cache, "downloaded copy at")
@@ -261,8 +285,8 @@ def load_dataset(spec: str = "auto", data_dir: str | Path | None = None,
 def _auto_dataset(data_dir, profile: config.Profile, allow_download: bool) -> Dataset:
     if profile.auto_dataset == "sample":
         return replace(sample_dataset(), note=f"The {profile.name} profile uses the embedded sample photos.")
-    if data_dir:  # an explicit folder that is wrong is an error, not a silent fallback
-        return bsds500_dataset(data_dir)
+    if data_dir or os.environ.get(config.DATA_DIR_ENV, "").strip():
+        return bsds500_dataset(data_dir)  # an explicit folder that is wrong is an error, not a silent fallback
     try:
         return bsds500_dataset(None, allow_download=allow_download)
     except ColorizeError as reason:
