@@ -72,7 +72,9 @@ def test_uint8_input_equals_float_input_divided_by_255():
     from_float32 = np.asarray(lab.rgb_to_lab(colours.astype(np.float32) / np.float32(255)))
     from_float64 = np.asarray(lab.rgb_to_lab(colours.astype(np.float64) / 255.0))
     assert from_uint8.dtype == np.float32
-    np.testing.assert_allclose(from_uint8, from_float32, rtol=0, atol=1e-5)
+    # 8-bit input is a lookup of the curve computed once (in a compiled graph), float input is the
+    # curve computed here (eagerly): the same numbers up to float32 round-off (~1e-6 of L's 100).
+    np.testing.assert_allclose(from_uint8, from_float32, rtol=0, atol=1e-4)
     np.testing.assert_allclose(from_uint8, from_float64, rtol=0, atol=1e-3)
 
 

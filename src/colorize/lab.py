@@ -64,12 +64,24 @@ def _matmul_channels(x: tf.Tensor, matrix: np.ndarray) -> tf.Tensor:
     return tf.tensordot(x, m, axes=[[-1], [0]])
 
 
-def srgb_to_linear(rgb) -> tf.Tensor:
-    """Undo the sRGB transfer curve (gamma) so light adds up linearly."""
+def _srgb_curve(rgb) -> tf.Tensor:
     rgb = _as_float_rgb(rgb)
     # Clamp inside pow so neither branch makes NaN (tf.where evaluates both, and their gradients).
     curved = tf.pow((tf.maximum(rgb, 0.04045) + 0.055) / 1.055, 2.4)
     return tf.where(rgb > 0.04045, curved, rgb / 12.92)
+
+
+#: The curve at each of the 256 levels of an 8-bit channel: an 8-bit photo's linear light is a
+#: lookup (the same numbers as computing the curve, at a fraction of the cost of its pow).
+_LINEAR_OF_UINT8 = tf.function(_srgb_curve)(tf.cast(tf.range(256), tf.uint8))
+
+
+def srgb_to_linear(rgb) -> tf.Tensor:
+    """Undo the sRGB transfer curve (gamma) so light adds up linearly."""
+    rgb = tf.convert_to_tensor(rgb)
+    if rgb.dtype == tf.uint8:
+        return tf.gather(_LINEAR_OF_UINT8, tf.cast(rgb, tf.int32))
+    return _srgb_curve(rgb)
 
 
 def linear_to_srgb(linear) -> tf.Tensor:

@@ -79,7 +79,11 @@ def cumulative_ab_accuracy(errors: np.ndarray, thresholds: np.ndarray = AUC_THRE
 
 def raw_auc(errors: np.ndarray, thresholds: np.ndarray = AUC_THRESHOLDS) -> float:
     """Area under :func:`cumulative_ab_accuracy`, normalised so a perfect prediction scores 1."""
-    curve = cumulative_ab_accuracy(errors, thresholds)
+    return area_under(cumulative_ab_accuracy(errors, thresholds), thresholds)
+
+
+def area_under(curve: np.ndarray, thresholds: np.ndarray = AUC_THRESHOLDS) -> float:
+    """The raw AuC of an accuracy curve already computed (scoring sorts each photo's errors once)."""
     return float(np.trapezoid(curve, thresholds) / (thresholds[-1] - thresholds[0]))
 
 
@@ -100,18 +104,19 @@ def score_image(truth_rgb: np.ndarray, prediction_rgb: np.ndarray,
     truth_lab = _lab_of(truth_rgb) if truth_lab is None else truth_lab
     prediction_lab = _lab_of(prediction_rgb)
     errors = ab_errors(truth_lab, prediction_lab)
+    curve = cumulative_ab_accuracy(errors)
     truth_colorfulness = colorfulness(truth_rgb)
     predicted_colorfulness = colorfulness(prediction_rgb)
     scores = {
         "psnr": psnr(truth_rgb, prediction_rgb),
         "ssim": ssim(truth_rgb, prediction_rgb) if with_ssim else np.nan,
         "mse_ab": mse_ab(truth_lab, prediction_lab),
-        "auc": raw_auc(errors),
+        "auc": area_under(curve),
         "colorfulness": predicted_colorfulness,
         "colorfulness_truth": truth_colorfulness,
         "colorfulness_ratio": predicted_colorfulness / truth_colorfulness if truth_colorfulness > 0 else np.nan,
     }
-    return scores, cumulative_ab_accuracy(errors)
+    return scores, curve
 
 
 def colorize_rgb(colorizer: Colorizer, rgb: np.ndarray, photo_lab: np.ndarray | None = None) -> np.ndarray:

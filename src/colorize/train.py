@@ -367,7 +367,8 @@ def colour_prior(dataset: Dataset, work_side: int) -> np.ndarray:
     from colorize import classification, lab
 
     photos = load_split(dataset, "train", work_side)
-    ab = np.concatenate([np.asarray(lab.rgb_to_lab(photo))[..., 1:].reshape(-1, 2) for photo in photos])
+    ab = np.concatenate([np.asarray(lab.rgb_to_lab(np.float32(photo) / 255.0))[..., 1:].reshape(-1, 2)
+                         for photo in photos])  # floats: as the training pipeline converts them
     return classification.empirical_prior(ab, classification.ab_bins())
 
 

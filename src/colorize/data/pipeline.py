@@ -121,7 +121,9 @@ def make_pipeline(
         dataset = dataset.map(geometric, num_parallel_calls=None)  # sequential: reproducible
 
     def to_lab(batch):
-        lab_batch = lab.rgb_to_lab(batch)
+        # As floats, through the computed sRGB curve rather than the 8-bit lookup: the lookup may
+        # differ in a few last bits, and training inputs stay exactly those of the runs before it.
+        lab_batch = lab.rgb_to_lab(tf.cast(batch, tf.float32) / 255.0)
         lightness = lab.normalize_l(lab_batch[..., :1])
         if target == "rgb":
             return lightness, tf.cast(batch, tf.float32) / 255.0
