@@ -82,11 +82,14 @@ unit-test: setup
 # nbval cannot pass papermill parameters: the smoke profile is forced through the environment.
 # Everything the lessons write (trained runs, caches, figures, summaries) goes to a scratch course
 # folder (COLORIZE_HOME), so a test never touches this checkout's models/, data/ or reports/.
+CHECKOUT_STATE = find models data reports -printf '%p %s %T@\n' 2>/dev/null | sort | md5sum
 notebook-test: setup
-	scratch=$$(mktemp -d) && $(LESSON_KERNEL_ENV) COLORIZE_FORCE_PROFILE=smoke COLORIZE_HOME=$$scratch \
-	  COLORIZE_REPORTS_DIR=$$scratch/reports \
+	before=$$($(CHECKOUT_STATE)); scratch=$$(mktemp -d) && \
+	  $(LESSON_KERNEL_ENV) COLORIZE_FORCE_PROFILE=smoke COLORIZE_HOME=$$scratch COLORIZE_REPORTS_DIR=$$scratch/reports \
 	  $(PY) -m pytest --nbval-lax --nbval-current-env -q -p no:cacheprovider notebooks/; \
-	  status=$$?; rm -rf $$scratch; exit $$status
+	  status=$$?; rm -rf $$scratch; \
+	  if [ "$$before" != "$$($(CHECKOUT_STATE))" ]; then echo "FAILED: the notebook tests wrote into models/, data/ or reports/"; exit 1; fi; \
+	  exit $$status
 
 lab: setup
 	$(PY) -m jupyter lab notebooks/

@@ -10,6 +10,27 @@ import pytest
 # TensorFlow's C++ start-up chatter would otherwise fill stderr (and the CLI tests read stderr).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+#: The course folders a test must never write into (each test trains into its own COLORIZE_HOME).
+CHECKOUT = Path(__file__).resolve().parents[1]
+GUARDED_FOLDERS = ("models", "data", "reports")
+
+
+def _checkout_state() -> list[tuple[str, int, int]]:
+    return sorted((str(path.relative_to(CHECKOUT)), path.stat().st_size, path.stat().st_mtime_ns)
+                  for folder in GUARDED_FOLDERS if (CHECKOUT / folder).is_dir()
+                  for path in (CHECKOUT / folder).rglob("*") if path.is_file())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_untouched():
+    """Fails the session if any test wrote into the checkout's models/, data/ or reports/."""
+    before = _checkout_state()
+    yield
+    after = _checkout_state()
+    changed = sorted(set(before) ^ set(after))
+    assert not changed, f"tests wrote into the course checkout: {[entry[0] for entry in changed][:10]}"
+
+
 #: The shared read-only BSDS500 copy next to the checkout (``../shared/data/bsds500``).
 DEFAULT_BSDS_DIR = Path(__file__).resolve().parents[1].parent / "shared/data/bsds500"
 

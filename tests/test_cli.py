@@ -157,6 +157,7 @@ def bad_files(tmp_path_factory) -> dict[str, tuple[Path, str]]:
     Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(folder / "dot.png")
     Image.fromarray(np.zeros((8000, 10000), np.uint8)).save(folder / "huge.png", compress_level=1)  # 80 MP
     (folder / "empty_folder").mkdir()
+    (folder / "zero.jpg").write_bytes(b"")
     (folder / "clip.gif").write_bytes(b"GIF89a")
     return {
         "truncated": (folder / "truncated.jpg", "not a readable image"),
@@ -166,13 +167,14 @@ def bad_files(tmp_path_factory) -> dict[str, tuple[Path, str]]:
         "1x1 image": (folder / "dot.png", "too small (1x1 px)"),
         "80 megapixels": (folder / "huge.png", "too large (10000x8000 px = 80,000,000 pixels)"),
         "folder without photos": (folder / "empty_folder", "folder holds no photos"),
+        "zero bytes": (folder / "zero.jpg", "empty file (0 bytes)"),
         "unsupported format": (folder / "clip.gif", "not a photo file name"),
         "good": (good, ""),
     }
 
 
 @pytest.mark.parametrize("case", ["truncated", "corrupt", "text named .jpg", "missing path", "1x1 image",
-                                  "80 megapixels", "folder without photos", "unsupported format"])
+                                  "80 megapixels", "folder without photos", "unsupported format", "zero bytes"])
 def test_bad_input_is_one_line_and_the_run_goes_on(case, bad_files, home, tmp_path, capsys):
     bad, expected = bad_files[case]
     good = bad_files["good"][0]

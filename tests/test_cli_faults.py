@@ -67,6 +67,8 @@ def _write_kinds(folder: Path) -> dict[str, np.ndarray]:
         "rgb8.tif": lambda p: Image.fromarray(rgb).save(p, exif=exif.tobytes()),
         "rgb16.tif": lambda p: tifffile.imwrite(p, rgb.astype(np.uint16) * 257),
         "rgba8.tif": lambda p: Image.fromarray(np.dstack([rgb, alpha])).save(p),
+        "gray16_alpha.tif": lambda p: tifffile.imwrite(p, np.dstack([gray16, alpha.astype(np.uint16) * 257]),
+                                                       photometric="minisblack", extrasamples=[2]),
         "rgb8_lzw.tif": lambda p: Image.fromarray(rgb).save(p, compression="tiff_lzw"),
         "gray.jpg": lambda p: Image.fromarray(gray).save(p, quality=95),
         "rgb.jpg": lambda p: Image.fromarray(rgb).save(p, quality=95, exif=exif.tobytes()),
@@ -397,13 +399,15 @@ def test_links_inside_a_folder_are_said_not_skipped_silently(home, tmp_path, cap
     (album / "linked").symlink_to(elsewhere, target_is_directory=True)
     (album / "broken.jpg").symlink_to(tmp_path / "missing.jpg")
     (album / "loop").symlink_to(album, target_is_directory=True)
+    os.mkfifo(album / "pipe.jpg")  # reading a pipe would wait forever
     status, lines = _run([album, "--out", tmp_path / "out"], capsys)
-    assert status == cli.EXIT_OK
+    assert status == cli.EXIT_SOME_FAILED
+    assert f"failed: {album / 'pipe.jpg'}: not a regular file (a pipe or device?)" in lines
     assert f"skipped: {album / 'broken.jpg'}: broken link (the file it points to is missing)" in lines
     assert (f"skipped: {album / 'linked'}: linked folder, not followed; name it on the command line to include it"
             in lines)
     assert f"skipped: {album / 'loop'}: linked folder, not followed; name it on the command line to include it" in lines
-    assert lines[-1].startswith("colorized 1, skipped 3, failed 0")
+    assert lines[-1].startswith("colorized 1, skipped 3, failed 1")
 
 
 @pytest.mark.skipif(AS_ROOT, reason="root reads folders whatever their permissions")

@@ -191,7 +191,8 @@ def _main(argv: list[str] | None) -> int:
                           file=sys.stderr)
             except Exception as error:  # noqa: BLE001 - one bad photo must not stop a folder of hundreds
                 outcome = "failed"
-                bar.write(f"failed: {job.source}: unexpected {error.__class__.__name__}: {error}", file=sys.stderr)
+                reason = next((line for line in str(error).splitlines() if line.strip()), "")[:300]
+                bar.write(f"failed: {job.source}: unexpected {error.__class__.__name__}: {reason}", file=sys.stderr)
             else:
                 if outcome == "skipped":
                     bar.write(f"skipped: {job.source}: {job.target} exists (--overwrite replaces it)", file=sys.stderr)

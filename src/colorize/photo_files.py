@@ -94,6 +94,8 @@ def _folder_photos(folder: Path, out_dir: Path) -> tuple[list[Path], list[Job]]:
                 continue
             if path.is_symlink() and not path.exists():
                 left_out.append(Job(path, None, notice="broken link (the file it points to is missing)"))
+            elif not path.is_file():  # a pipe or device named like a photo: reading it could wait forever
+                left_out.append(Job(path, None, "not a regular file (a pipe or device?)"))
             elif not _inside(path.resolve(), out_dir):
                 photos.append(path)
     return sorted(photos), left_out
@@ -182,6 +184,8 @@ def read_photo(path: Path) -> Photo:
     """A user's photo, checked before it is decoded (size from the header), as upright RGB."""
     exif = None
     try:
+        if path.stat().st_size == 0:
+            raise PhotoProblem("empty file (0 bytes) - was its copy interrupted?")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as header:

@@ -62,14 +62,26 @@ def _pillow_to_rgb(image: Image.Image, flatten_alpha: bool = True) -> tuple[np.n
     return np.asarray(image.convert("RGB")), None
 
 
-def _read_with_tifffile(path: Path) -> np.ndarray:
-    """16-bit colour TIFFs, which Pillow cannot open, through tifffile (ships with scikit-image)."""
+def _read_with_tifffile(path: Path, flatten_alpha: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """TIFFs Pillow cannot read properly (16-bit colour, 16-bit gray with alpha...) through
+    tifffile (ships with scikit-image): (uint8 RGB, uint8 alpha or None), as :func:`read_image`."""
     import tifffile
 
     array = np.asarray(tifffile.imread(path))
+    if array.ndim == 3 and array.shape[0] in (2, 3, 4) and array.shape[-1] not in (2, 3, 4):
+        array = np.moveaxis(array, 0, -1)  # planar samples (one plane per channel)
     if array.ndim == 2:
-        array = np.repeat(array[..., None], 3, axis=-1)
-    return _to_8bit(array[..., :3])
+        array = array[..., None]
+    if array.ndim != 3 or array.shape[-1] not in (1, 2, 3, 4):
+        raise UnreadableImage(f"{path}: unsupported TIFF layout {array.shape}")
+    samples = _to_8bit(array)
+    colour = samples[..., :1].repeat(3, axis=-1) if samples.shape[-1] in (1, 2) else samples[..., :3]
+    alpha = samples[..., -1] if samples.shape[-1] in (2, 4) else None
+    if alpha is not None and flatten_alpha:
+        weight = alpha[..., None].astype(np.float64) / 255.0
+        colour = np.round(colour * weight + 255.0 * (1.0 - weight)).astype(np.uint8)  # over white, as Pillow's
+        alpha = None
+    return np.ascontiguousarray(colour), alpha
 
 
 def _is_16bit_colour_tiff(image: Image.Image) -> bool:
@@ -94,15 +106,15 @@ def read_image(path: str | Path, flatten_alpha: bool = True) -> tuple[np.ndarray
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 if _is_16bit_colour_tiff(image):
-                    return _read_with_tifffile(path), None
+                    return _read_with_tifffile(path, flatten_alpha)
                 image.load()
                 image = ImageOps.exif_transpose(image)
                 rgb, alpha = _pillow_to_rgb(image, flatten_alpha)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         if path.suffix.lower() in (".tif", ".tiff") and path.is_file():
             try:
-                return _read_with_tifffile(path), None
-            except Exception:
+                return _read_with_tifffile(path, flatten_alpha)
+            except Exception:  # noqa: BLE001 - not a TIFF tifffile can read either: Pillow's reason below
                 pass
         raise UnreadableImage(f"{path}: not a readable image ({error.__class__.__name__}: {error})") from None
     if rgb.ndim != 3 or rgb.shape[0] < 1 or rgb.shape[1] < 1:
