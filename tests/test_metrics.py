@@ -182,6 +182,12 @@ def test_summarize_by_hand():
     summary = metrics.summarize(table)
     assert summary["psnr"] == 25.0 and summary["auc"] == pytest.approx(0.85) and summary["photos"] == 2
     assert summary["colorfulness_ratio"] == pytest.approx(15.0 / 30.0)  # ratio of means, not mean of ratios
+    assert np.isnan(summary["checkerboard"]) and np.isnan(summary["cast_ab"])  # no artefact columns given
+    table = table.assign(nyquist_fraction=[0.02, 0.04], nyquist_fraction_truth=[0.01, 0.01], blotch_fraction=[0.0, 0.1],
+                         mean_a=[1.0, 3.0], mean_b=[10.0, 12.0], mean_a_truth=[-1.0, 1.0], mean_b_truth=[4.0, 6.0])
+    summary = metrics.summarize(table)
+    assert summary["checkerboard"] == pytest.approx(3.0) and summary["blotch_fraction"] == pytest.approx(0.05)
+    assert summary["cast_ab"] == pytest.approx(np.hypot(2.0, 6.0))
 
 
 def test_scoring_in_threads_gives_the_same_tables_in_photo_order(test_photos):

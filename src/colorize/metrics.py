@@ -35,6 +35,10 @@ AUC_THRESHOLDS = np.arange(0, 151, dtype=np.float64)
 #: Photos scored at once (threads): one per core.
 SCORING_WORKERS = os.cpu_count() or 1
 
+#: Part of every score cache's key: raised when the columns of a score table change, so no
+#: lesson reads a table from before (version 2: the artefact scores).
+SCORES_VERSION = 2
+
 #: How the gray baseline is labelled in every score table.
 GRAY_LABEL = "gray baseline (ab = 0)"
 
@@ -87,6 +91,52 @@ def area_under(curve: np.ndarray, thresholds: np.ndarray = AUC_THRESHOLDS) -> fl
     return float(np.trapezoid(curve, thresholds) / (thresholds[-1] - thresholds[0]))
 
 
+#: An ab error above this (Lab units) on a pixel whose predicted chroma exceeds the truth's is a
+#: blotch: colour the model invented, not colour it left out (50 is about the distance from a
+#: gray to a clearly saturated colour).
+BLOTCH_THRESHOLD = 50.0
+
+
+def blotch_fraction(truth_lab: np.ndarray, prediction_lab: np.ndarray, threshold: float = BLOTCH_THRESHOLD) -> float:
+    """Share of pixels painted with colour that is not there: ab error > ``threshold`` *and*
+    predicted chroma above the true chroma (a muted guess is not a blotch, however wrong)."""
+    truth_ab, predicted_ab = np.asarray(truth_lab)[..., 1:], np.asarray(prediction_lab)[..., 1:]
+    invented = np.hypot(*np.moveaxis(predicted_ab, -1, 0)) > np.hypot(*np.moveaxis(truth_ab, -1, 0))
+    return float(np.mean((ab_errors(truth_lab, prediction_lab) > threshold) & invented))
+
+
+def nyquist_fraction(ab: np.ndarray) -> float:
+    """Share of an ab map's energy (its mean removed) at the period-2 frequencies of its grid: the
+    Nyquist row and column of its spectrum, where the uneven overlap of a stride-2 transposed
+    convolution puts its checkerboard (Odena et al. 2016). NaN for a flat map."""
+    ab = np.asarray(ab, dtype=np.float64)
+    ab = ab[: ab.shape[0] // 2 * 2, : ab.shape[1] // 2 * 2]  # even sides: the Nyquist bins exist
+    centred = ab - ab.mean(axis=(0, 1))
+    power = np.abs(np.fft.fft2(centred, axes=(0, 1))) ** 2
+    total = power.sum()
+    if total <= 1e-12 * centred.size:
+        return float("nan")
+    rows, cols = ab.shape[0] // 2, ab.shape[1] // 2
+    nyquist = power[rows].sum() + power[:, cols].sum() - power[rows, cols].sum()
+    return float(nyquist / total)
+
+
+def checkerboard(predicted_fractions, true_fractions) -> float:
+    """Checkerboard score of a model over photos: its mean :func:`nyquist_fraction` on the network's
+    output grid over the same measure of the true ab at that grid (1.0 = as much period-2 energy
+    as the photos themselves have)."""
+    predicted, true = np.asarray(predicted_fractions, float), np.asarray(true_fractions, float)
+    keep = np.isfinite(predicted) & np.isfinite(true)
+    return float(predicted[keep].mean() / true[keep].mean()) if keep.any() else float("nan")
+
+
+def cast_ab(mean_ab_predicted, mean_ab_true) -> float:
+    """A colour cast over a set of photos: the distance (Lab units) between the mean predicted
+    (a, b) and the mean true (a, b), each averaged over photos of per-photo means."""
+    predicted, true = np.asarray(mean_ab_predicted, float), np.asarray(mean_ab_true, float)
+    return float(np.linalg.norm(predicted.mean(axis=0) - true.mean(axis=0)))
+
+
 def mse_ab(truth_lab: np.ndarray, prediction_lab: np.ndarray, scale: float = lab.SEED_AB_SCALE) -> float:
     """Mean squared error of ab / 128, the seeds' training-loss figure."""
     diff = (np.asarray(truth_lab)[..., 1:] - np.asarray(prediction_lab)[..., 1:]) / scale
@@ -107,6 +157,7 @@ def score_image(truth_rgb: np.ndarray, prediction_rgb: np.ndarray,
     curve = cumulative_ab_accuracy(errors)
     truth_colorfulness = colorfulness(truth_rgb)
     predicted_colorfulness = colorfulness(prediction_rgb)
+    truth_mean_ab, predicted_mean_ab = np.asarray(truth_lab)[..., 1:].mean(axis=(0, 1)), prediction_lab[..., 1:].mean(axis=(0, 1))
     scores = {
         "psnr": psnr(truth_rgb, prediction_rgb),
         "ssim": ssim(truth_rgb, prediction_rgb) if with_ssim else np.nan,
@@ -115,8 +166,24 @@ def score_image(truth_rgb: np.ndarray, prediction_rgb: np.ndarray,
         "colorfulness": predicted_colorfulness,
         "colorfulness_truth": truth_colorfulness,
         "colorfulness_ratio": predicted_colorfulness / truth_colorfulness if truth_colorfulness > 0 else np.nan,
+        "blotch_fraction": blotch_fraction(truth_lab, prediction_lab),
+        "mean_a": float(predicted_mean_ab[0]), "mean_b": float(predicted_mean_ab[1]),
+        "mean_a_truth": float(truth_mean_ab[0]), "mean_b_truth": float(truth_mean_ab[1]),
     }
     return scores, curve
+
+
+def grid_scores(colorizer, truth_lab: np.ndarray) -> dict[str, float]:
+    """Period-2 energy (:func:`nyquist_fraction`) of a network's ab on its own output grid, and of
+    the true ab shrunk to that grid, for :func:`checkerboard` (NaN for colorizers without a network)."""
+    small_ab = getattr(colorizer, "small_ab", None)
+    if small_ab is None:
+        return {"nyquist_fraction": np.nan, "nyquist_fraction_truth": np.nan}
+    lightness = np.asarray(truth_lab, np.float32)[..., 0]
+    predicted = np.asarray(small_ab(lightness))
+    true = tf.image.resize(np.asarray(truth_lab, np.float32)[None, ..., 1:], predicted.shape[:2], method="area",
+                           antialias=True)[0]
+    return {"nyquist_fraction": nyquist_fraction(predicted), "nyquist_fraction_truth": nyquist_fraction(np.asarray(true))}
 
 
 def colorize_rgb(colorizer: Colorizer, rgb: np.ndarray, photo_lab: np.ndarray | None = None) -> np.ndarray:
@@ -152,13 +219,22 @@ def score_colorizer(
     return (table, curve) if return_curves else table
 
 
-SUMMARY_COLUMNS = ["psnr", "ssim", "mse_ab", "auc", "colorfulness", "colorfulness_ratio"]
+SUMMARY_COLUMNS = ["psnr", "ssim", "mse_ab", "auc", "colorfulness", "colorfulness_ratio",
+                   "checkerboard", "blotch_fraction", "cast_ab"]
 
 
 def summarize(table: pd.DataFrame, name: str = "") -> pd.Series:
-    """Mean of each score over photos; colorfulness ratio as mean prediction over mean truth."""
+    """Mean of each score over photos; colorfulness ratio as mean prediction over mean truth;
+    the artefact scores :func:`checkerboard` (NaN for a colorizer without a network grid),
+    :func:`blotch_fraction` (mean) and :func:`cast_ab` over the photos."""
     summary = table[["psnr", "ssim", "mse_ab", "auc", "colorfulness"]].mean()
     summary["colorfulness_ratio"] = table["colorfulness"].mean() / table["colorfulness_truth"].mean()
+    has = set(table.columns).issuperset  # a table built by hand may carry the classic scores only
+    summary["checkerboard"] = (checkerboard(table["nyquist_fraction"], table["nyquist_fraction_truth"])
+                               if has(["nyquist_fraction", "nyquist_fraction_truth"]) else np.nan)
+    summary["blotch_fraction"] = table["blotch_fraction"].mean() if has(["blotch_fraction"]) else np.nan
+    summary["cast_ab"] = (cast_ab(table[["mean_a", "mean_b"]], table[["mean_a_truth", "mean_b_truth"]])
+                          if has(["mean_a", "mean_b", "mean_a_truth", "mean_b_truth"]) else np.nan)
     summary["photos"] = len(table)
     summary.name = name or None
     return summary
@@ -184,6 +260,7 @@ def score_models(colorizers: dict[str, Colorizer], photos: Iterable[Path], max_s
         for name, colorizer in colorizers.items():
             prediction = lab.lab_to_uint8(truth_lab) if colorizer is TRUE_AB else colorize_rgb(colorizer, truth, truth_lab)
             scores, curve = score_image(truth, prediction, truth_lab, with_ssim=with_ssim)
+            scores.update(grid_scores(colorizer, truth_lab))
             found[name] = ({"photo": Path(path).name, "height": truth.shape[0], "width": truth.shape[1], **scores}, curve)
         return found
 
@@ -213,7 +290,7 @@ def score_runs(runs: dict, photos: Iterable[Path], max_side: int | None = None, 
     import hashlib
 
     photos = list(photos)
-    key = hashlib.sha1(json.dumps([[str(p) for p in photos], max_side]).encode()).hexdigest()[:10]
+    key = hashlib.sha1(json.dumps([[str(p) for p in photos], max_side, SCORES_VERSION]).encode()).hexdigest()[:10]
     tables, curves, to_score = {}, {}, {}
     keys = [key] if with_ssim else [key, f"{key}-nossim"]  # a complete table serves a quick request
 
