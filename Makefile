@@ -74,7 +74,10 @@ reports: setup
 all: notebooks reports
 	@echo "Open reports/index.html (or reports/README.md) to read the course."
 
-test: unit-test notebook-test
+# The unit tests and the notebook tests run side by side (two cores; neither fills both alone),
+# each one's output printed in one piece when it ends.
+test:
+	@$(MAKE) --no-print-directory -j2 --output-sync=target unit-test notebook-test
 
 unit-test: setup
 	$(PY) -m pytest tests -q

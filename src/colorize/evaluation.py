@@ -17,7 +17,7 @@ LEADERBOARD_FILE = "leaderboard.csv"
 LEADERBOARD_COLUMNS = [
     "model", "lesson", "parameters", "train_seconds", "train_images_per_second", "inference_ms_per_megapixel",
     "psnr", "psnr_ci_low", "psnr_ci_high", "psnr_seed_spread", "ssim", "mse_ab", "mse_rgb", "auc", "colorfulness",
-    "colorfulness_ratio", "photos",
+    "colorfulness_ratio", "checkerboard", "blotch_fraction", "cast_ab", "photos",
 ]
 
 #: What the seed decks reported on their own data (quoted in lesson 08), and the course model
