@@ -54,6 +54,16 @@ def test_leaderboard_has_every_column_and_both_reference_rows(board):
     assert model.train_images_per_second == pytest.approx(record["images_per_second"])
     assert model.psnr == pytest.approx(tables[TINY_LABEL].psnr.mean())
     assert model.photos == 3 and model.inference_ms_per_megapixel > 0
+    assert not board.recommended.any()  # nothing is chosen until lesson 08 says so
+
+
+def test_the_written_leaderboard_marks_exactly_the_recommended_row(board, tmp_path):
+    board = board[0]
+    written = pd.read_csv(evaluation.write_leaderboard(board, tmp_path, recommended=TINY_LABEL))
+    assert written.loc[written.recommended, "model"].tolist() == [TINY_LABEL]
+    assert written.recommended.dtype == bool
+    with pytest.raises(ValueError, match="not exactly one row"):
+        evaluation.write_leaderboard(board, tmp_path, recommended="a model nobody trained")
 
 
 def test_mse_rgb_is_the_mean_squared_error_of_rgb_on_a_0_to_1_scale():

@@ -15,7 +15,7 @@ from colorize import config, metrics
 LEADERBOARD_FILE = "leaderboard.csv"
 #: The leaderboard's columns, in order (``reports/leaderboard.csv`` has exactly these).
 LEADERBOARD_COLUMNS = [
-    "model", "lesson", "parameters", "train_seconds", "train_images_per_second", "inference_ms_per_megapixel",
+    "model", "lesson", "recommended", "parameters", "train_seconds", "train_images_per_second", "inference_ms_per_megapixel",
     "psnr", "psnr_ci_low", "psnr_ci_high", "psnr_seed_spread", "ssim", "mse_ab", "mse_rgb", "auc", "colorfulness",
     "colorfulness_ratio", "checkerboard", "blotch_fraction", "cast_ab", "photos",
 ]
@@ -187,12 +187,19 @@ def leaderboard(tables: dict[str, pd.DataFrame], facts: pd.DataFrame, speeds: pd
     reference = board.index.isin([metrics.GRAY_LABEL, metrics.TRUE_AB])
     board.loc[reference, "lesson"] = "reference"
     board.loc[board.index == metrics.GRAY_LABEL, ["parameters", "train_seconds"]] = 0
+    board["recommended"] = False  # set by write_leaderboard once lesson 08 has chosen
     board.index.name = "model"
     board = board.reset_index()[LEADERBOARD_COLUMNS]
     return board.sort_values("psnr", ascending=False, ignore_index=True)
 
 
-def write_leaderboard(board: pd.DataFrame, reports: Path | None = None) -> Path:
+def write_leaderboard(board: pd.DataFrame, reports: Path | None = None, recommended: str | None = None) -> Path:
+    """Write ``reports/leaderboard.csv``; ``recommended``: the default model's label, the one row
+    whose ``recommended`` is true (the command line, the web page and the reports read it)."""
+    if recommended is not None:
+        if (board["model"] == recommended).sum() != 1:
+            raise ValueError(f"the recommended model {recommended!r} is not exactly one row of the leaderboard")
+        board = board.assign(recommended=board["model"] == recommended)
     path = (reports or config.reports_dir()) / LEADERBOARD_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     board.astype({"parameters": "Int64"}).to_csv(path, index=False)
