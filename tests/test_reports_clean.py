@@ -100,3 +100,13 @@ def test_every_summary_records_its_claims():
     for path in EXECUTED:
         summary = json.loads((REPORTS / "figures" / path.stem / "summary.json").read_text())
         assert summary["claims"]["held"] == summary["claims"]["checked"] == len(summary["claims"]["list"]), path.stem
+
+
+def test_the_committed_leaderboard_marks_the_model_lesson_08_recommends():
+    import pandas as pd
+
+    board = pd.read_csv(REPORTS / "leaderboard.csv")
+    chosen = board.loc[board["recommended"], "model"].tolist()
+    assert len(chosen) == 1, f"{len(chosen)} rows marked recommended"
+    summary = json.loads((REPORTS / "figures" / "08_evaluation" / "summary.json").read_text())["summary"]
+    assert f"Recommended: {chosen[0]} (" in summary
