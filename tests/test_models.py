@@ -143,3 +143,36 @@ def test_measured_receptive_field_matches_the_arithmetic_of_a_conv_stack():
     # a dense bottleneck makes every output depend on the whole input
     dense = models.build("seed000_autoencoder", size=32, filters=4, code=8)
     assert models.measured_receptive_field(dense) == 32
+
+
+@pytest.mark.parametrize("mode, checkerboard", [("transpose", True), ("upsample", False)])
+def test_a_transposed_convolution_paints_a_checkerboard_on_a_flat_input_and_resize_then_convolve_does_not(
+        mode, checkerboard):
+    """Odena, Dumoulin & Olah (2016): a 3x3 stride-2 transposed convolution adds 1, 2 or 4 kernel
+    taps to alternate output pixels, so even a flat input with a flat kernel comes out as a grid;
+    a nearest-neighbour resize followed by a 3x3 convolution gives every pixel nine taps."""
+    from colorize import metrics
+    from colorize.models.blocks import up_block
+
+    inputs = keras.Input((8, 8, 1))
+    block = keras.Model(inputs, up_block(inputs, 1, mode=mode, name="up"))
+    for layer in block.layers:
+        if layer.weights:
+            layer.set_weights([np.ones_like(w) if w.ndim > 1 else np.zeros_like(w) for w in layer.get_weights()])
+    output = np.asarray(block(np.ones((1, 8, 8, 1), np.float32)))[0, 2:-2, 2:-2]  # away from the zero padding
+    share = metrics.nyquist_fraction(np.repeat(output, 2, axis=-1))
+    if checkerboard:
+        assert len(np.unique(output.round(4))) > 1 and share > 0.5
+    else:
+        assert np.allclose(output, output.flat[0]) and np.isnan(share)  # perfectly flat
+
+
+@pytest.mark.parametrize("name", ["unet", "colorful_classifier", "pix2pix"])
+def test_the_u_net_family_takes_a_resize_then_convolve_decoder(name):
+    transpose = models.build(name, base_filters=4, depth=2)
+    resize = models.build(name, base_filters=4, depth=2, upsample="upsample")
+    layer_types = {type(layer).__name__ for layer in models.predictor(resize).layers}
+    assert "UpSampling2D" in layer_types and "Conv2DTranspose" not in layer_types
+    assert "Conv2DTranspose" in {type(layer).__name__ for layer in models.predictor(transpose).layers}
+    l_batch = np.zeros((1, 32, 48, 1), np.float32)
+    assert models.predictor(resize)(l_batch).shape == models.predictor(transpose)(l_batch).shape

@@ -19,12 +19,12 @@ from colorize.models.unet import unet_body
 
 
 def colorful_classifier(base_filters: int = 16, depth: int = 4, convs_per_level: int = 2, batch_norm: bool = True,
-                        n_bins: int | None = None) -> keras.Model:
+                        n_bins: int | None = None, upsample: str = "transpose") -> keras.Model:
     """U-Net body -> 1x1 conv -> softmax over ``n_bins`` ab bins, at every pixel.
 
     Parameters
     ----------
-    base_filters, depth, convs_per_level, batch_norm
+    base_filters, depth, convs_per_level, batch_norm, upsample
         As for :func:`colorize.models.unet.unet_body`.
     n_bins : int, optional
         Output classes; default ``len(ab_bins())`` (261, the sRGB gamut at a 10-unit grid).
@@ -38,6 +38,6 @@ def colorful_classifier(base_filters: int = 16, depth: int = 4, convs_per_level:
     n_bins = len(ab_bins()) if n_bins is None else int(n_bins)
     inputs = lightness_input()
     features = unet_body(inputs, base_filters=base_filters, depth=depth, convs_per_level=convs_per_level,
-                         batch_norm=batch_norm)
+                         batch_norm=batch_norm, upsample=upsample)
     probabilities = layers.Conv2D(n_bins, 1, padding="same", activation="softmax", name="ab_distribution")(features)
     return keras.Model(inputs, probabilities, name="colorful_classifier")

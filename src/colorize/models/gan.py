@@ -119,9 +119,10 @@ class ConditionalGAN(keras.Model):
 
 
 def pix2pix(base_filters: int = 16, depth: int = 4, disc_filters: int = 32, disc_downsamplings: int = 3,
-            l1_weight: float = 100.0, adversarial: str = "bce") -> ConditionalGAN:
-    """The course's U-Net as generator, a PatchGAN as discriminator."""
-    return ConditionalGAN(unet(base_filters=base_filters, depth=depth),
+            l1_weight: float = 100.0, adversarial: str = "bce", upsample: str = "transpose") -> ConditionalGAN:
+    """The course's U-Net as generator (``upsample`` as for :func:`colorize.models.unet.unet_body`),
+    a PatchGAN as discriminator."""
+    return ConditionalGAN(unet(base_filters=base_filters, depth=depth, upsample=upsample),
                           patchgan_discriminator(disc_filters, disc_downsamplings),
                           l1_weight=l1_weight, adversarial=adversarial, name="pix2pix")
 

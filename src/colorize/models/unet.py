@@ -14,11 +14,15 @@ from colorize.models.blocks import ab_head, conv_block, lightness_input, up_bloc
 
 
 def unet_body(inputs, *, base_filters: int = 16, depth: int = 4, convs_per_level: int = 2,
-              batch_norm: bool = True):
+              batch_norm: bool = True, upsample: str = "transpose"):
     """Encoder-decoder with skips; returns full-resolution features with ``base_filters`` channels.
 
     Seed 001 used ``base_filters=64, depth=4, convs_per_level=1`` (about 31 M parameters with
     its 1024-filter bottleneck); the course scales the width down to fit a 2-core CPU.
+    ``upsample``: how the decoder doubles the resolution — ``"transpose"`` (seed 001's 3x3
+    stride-2 transposed convolution, whose uneven overlap paints checkerboards) or ``"upsample"``
+    (nearest-neighbour resize, then a 3x3 convolution: every output pixel gets the same number of
+    contributions; Odena, Dumoulin & Olah 2016).
     """
     skips, x = [], inputs
     for level in range(depth):
@@ -27,14 +31,15 @@ def unet_body(inputs, *, base_filters: int = 16, depth: int = 4, convs_per_level
         x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
     x = conv_block(x, base_filters * 2 ** depth, batch_norm=batch_norm, convs=convs_per_level, name="bottleneck")
     for level in reversed(range(depth)):
-        x = up_block(x, base_filters * 2 ** level, batch_norm=batch_norm, name=f"up{level}")
+        x = up_block(x, base_filters * 2 ** level, mode=upsample, batch_norm=batch_norm, name=f"up{level}")
         x = layers.Concatenate(name=f"skip{level}")([x, skips[level]])
         x = conv_block(x, base_filters * 2 ** level, batch_norm=batch_norm, convs=convs_per_level, name=f"dec{level}")
     return x
 
 
-def unet(base_filters: int = 16, depth: int = 4, convs_per_level: int = 2, batch_norm: bool = True) -> keras.Model:
+def unet(base_filters: int = 16, depth: int = 4, convs_per_level: int = 2, batch_norm: bool = True,
+         upsample: str = "transpose") -> keras.Model:
     inputs = lightness_input()
     features = unet_body(inputs, base_filters=base_filters, depth=depth, convs_per_level=convs_per_level,
-                         batch_norm=batch_norm)
+                         batch_norm=batch_norm, upsample=upsample)
     return keras.Model(inputs, ab_head(features), name="unet")
