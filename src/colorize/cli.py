@@ -168,12 +168,11 @@ def _main(argv: list[str] | None) -> int:
     stopped, status = "", EXIT_OK
     try:
         for job in bar:
+            if job.notice:
+                bar.write(f"skipped: {job.source}: {job.notice}", file=sys.stderr)
+                counts["skipped"] += 1
+                continue
             try:
-                if job.notice:
-                    outcome = "skipped"
-                    bar.write(f"skipped: {job.source}: {job.notice}", file=sys.stderr)
-                    counts[outcome] += 1
-                    continue
                 if job.problem:
                     raise PhotoProblem(job.problem)
                 outcome = colorize_one(chosen.colorizer, job, args.overwrite, args.durable)

@@ -173,27 +173,34 @@ def score_image(truth_rgb: np.ndarray, prediction_rgb: np.ndarray,
     return scores, curve
 
 
-def grid_scores(colorizer, truth_lab: np.ndarray) -> dict[str, float]:
-    """Period-2 energy (:func:`nyquist_fraction`) of a network's ab on its own output grid, and of
-    the true ab shrunk to that grid, for :func:`checkerboard` (NaN for colorizers without a network)."""
-    small_ab = getattr(colorizer, "small_ab", None)
+def grid_scores(small_ab: np.ndarray | None, truth_lab: np.ndarray) -> dict[str, float]:
+    """Period-2 energy (:func:`nyquist_fraction`) of a network's ab on its own output grid
+    (``small_ab``, see :func:`colorize_with_grid`), and of the true ab shrunk to that grid, for
+    :func:`checkerboard` (NaN for colorizers without a network: ``small_ab`` None)."""
     if small_ab is None:
         return {"nyquist_fraction": np.nan, "nyquist_fraction_truth": np.nan}
-    lightness = np.asarray(truth_lab, np.float32)[..., 0]
-    predicted = np.asarray(small_ab(lightness))
-    true = tf.image.resize(np.asarray(truth_lab, np.float32)[None, ..., 1:], predicted.shape[:2], method="area",
+    true = tf.image.resize(np.asarray(truth_lab, np.float32)[None, ..., 1:], small_ab.shape[:2], method="area",
                            antialias=True)[0]
-    return {"nyquist_fraction": nyquist_fraction(predicted), "nyquist_fraction_truth": nyquist_fraction(np.asarray(true))}
+    return {"nyquist_fraction": nyquist_fraction(small_ab), "nyquist_fraction_truth": nyquist_fraction(np.asarray(true))}
+
+
+def colorize_with_grid(colorizer: Colorizer, rgb: np.ndarray,
+                       photo_lab: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`colorize_rgb`, plus the ab a network predicted on its own grid before upsampling
+    (None for colorizers without one): one inference serves the picture and :func:`grid_scores`."""
+    photo_lab = np.asarray(_lab_of(rgb) if photo_lab is None else photo_lab, dtype=np.float32)
+    lightness = photo_lab[..., 0]
+    small_ab = np.asarray(colorizer.small_ab(lightness)) if hasattr(colorizer, "small_ab") else None
+    ab = colorizer.upsample(small_ab, lightness.shape) if small_ab is not None else colorizer(lightness)
+    ab = np.asarray(ab, dtype=np.float32)
+    if ab.shape != lightness.shape + (2,):
+        raise ValueError(f"a colorizer must return ab of shape {lightness.shape + (2,)}, got {ab.shape}")
+    return lab.join_to_uint8_graph(lightness, ab).numpy(), small_ab
 
 
 def colorize_rgb(colorizer: Colorizer, rgb: np.ndarray, photo_lab: np.ndarray | None = None) -> np.ndarray:
     """Run a colorizer on a photo's own L and return the uint8 picture a user would see."""
-    photo_lab = np.asarray(_lab_of(rgb) if photo_lab is None else photo_lab, dtype=np.float32)
-    lightness = photo_lab[..., 0]
-    ab = np.asarray(colorizer(lightness), dtype=np.float32)
-    if ab.shape != lightness.shape + (2,):
-        raise ValueError(f"a colorizer must return ab of shape {lightness.shape + (2,)}, got {ab.shape}")
-    return lab.join_to_uint8_graph(lightness, ab).numpy()
+    return colorize_with_grid(colorizer, rgb, photo_lab)[0]
 
 
 def gray_colorizer(lightness: np.ndarray) -> np.ndarray:
@@ -258,9 +265,10 @@ def score_models(colorizers: dict[str, Colorizer], photos: Iterable[Path], max_s
         truth_lab = _lab_of(truth)
         found = {}
         for name, colorizer in colorizers.items():
-            prediction = lab.lab_to_uint8(truth_lab) if colorizer is TRUE_AB else colorize_rgb(colorizer, truth, truth_lab)
+            prediction, small_ab = ((lab.lab_to_uint8(truth_lab), None) if colorizer is TRUE_AB
+                                    else colorize_with_grid(colorizer, truth, truth_lab))
             scores, curve = score_image(truth, prediction, truth_lab, with_ssim=with_ssim)
-            scores.update(grid_scores(colorizer, truth_lab))
+            scores.update(grid_scores(small_ab, truth_lab))
             found[name] = ({"photo": Path(path).name, "height": truth.shape[0], "width": truth.shape[1], **scores}, curve)
         return found
 
@@ -294,12 +302,21 @@ def score_runs(runs: dict, photos: Iterable[Path], max_side: int | None = None, 
     tables, curves, to_score = {}, {}, {}
     keys = [key] if with_ssim else [key, f"{key}-nossim"]  # a complete table serves a quick request
 
+    def files(directory, prefix, one):
+        return directory / f"{prefix}scores-{one}.csv", directory / f"{prefix}curves-{one}.npy"
+
     def cached(directory, prefix=""):
         for one in keys:
-            table_file, curve_file = directory / f"{prefix}scores-{one}.csv", directory / f"{prefix}curves-{one}.npy"
+            table_file, curve_file = files(directory, prefix, one)
             if table_file.is_file() and curve_file.is_file():
                 return pd.read_csv(table_file), np.load(curve_file)
         return None
+
+    def store(directory, prefix, table, curve):
+        table_file, curve_file = files(directory, prefix, keys[-1])
+        directory.mkdir(parents=True, exist_ok=True)
+        table.to_csv(table_file, index=False)
+        np.save(curve_file, curve)
 
     for label, run in runs.items():
         found = cached(run.directory)
@@ -326,13 +343,10 @@ def score_runs(runs: dict, photos: Iterable[Path], max_side: int | None = None, 
         new_tables, new_curves = score_models(colorizers, photos, max_side=max_side, progress=progress,
                                               with_ssim=with_ssim)
         for label, run in to_score.items():
-            new_tables[label].to_csv(run.directory / f"scores-{keys[-1]}.csv", index=False)
-            np.save(run.directory / f"curves-{keys[-1]}.npy", new_curves[label])
+            store(run.directory, "", new_tables[label], new_curves[label])
         for label in references:
             if label in new_tables:
-                reference_cache.mkdir(parents=True, exist_ok=True)
-                new_tables[label].to_csv(reference_cache / f"{reference_prefix[label]}scores-{keys[-1]}.csv", index=False)
-                np.save(reference_cache / f"{reference_prefix[label]}curves-{keys[-1]}.npy", new_curves[label])
+                store(reference_cache, reference_prefix[label], new_tables[label], new_curves[label])
         tables.update(new_tables)
         curves.update(new_curves)
     order = ([GRAY_LABEL] if include_gray else []) + list(runs) + ([TRUE_AB] if include_truth else [])

@@ -43,6 +43,10 @@ IMAGE_DESCRIPTION = 0x010E
 EXIF_SUB_IFDS = (0x8769, 0x8825)
 
 
+BROKEN_LINK = "broken link (the file it points to is missing)"
+VANISHED = "vanished before it could be read (moved or deleted during the run?)"
+
+
 class PhotoProblem(ColorizeError):
     """Why one photo was not colorized, in one line."""
 
@@ -82,18 +86,20 @@ def _folder_photos(folder: Path, out_dir: Path) -> tuple[list[Path], list[Job]]:
 
     for here, folders, files in os.walk(folder, onerror=unreadable):
         here_path = Path(here)
-        for name in list(folders):
+        walked = []
+        for name in sorted(folders):
             if (here_path / name).is_symlink():
                 left_out.append(Job(here_path / name, None, notice="linked folder, not followed; name it on the "
                                                                    "command line to include it"))
-        folders[:] = sorted(name for name in folders if not (here_path / name).is_symlink()
-                            and not _inside((here_path / name).resolve(), out_dir))
+            elif not _inside((here_path / name).resolve(), out_dir):
+                walked.append(name)
+        folders[:] = walked
         for name in files:
             path = here_path / name
             if not is_image_name(path):
                 continue
             if path.is_symlink() and not path.exists():
-                left_out.append(Job(path, None, notice="broken link (the file it points to is missing)"))
+                left_out.append(Job(path, None, notice=BROKEN_LINK))
             elif not path.is_file():  # a pipe or device named like a photo: reading it could wait forever
                 left_out.append(Job(path, None, "not a regular file (a pipe or device?)"))
             elif not _inside(path.resolve(), out_dir):
@@ -142,7 +148,7 @@ def plan_jobs(inputs: list[str | Path], out_dir: str | Path) -> list[Job]:
             else:
                 add(path, out_dir / path.name)
         elif path.is_symlink():
-            jobs.append(Job(given, None, "broken link (the file it points to is missing)"))
+            jobs.append(Job(given, None, BROKEN_LINK))
         elif path.exists():
             jobs.append(Job(given, None, "not a readable file or folder"))
         else:
@@ -194,7 +200,7 @@ def read_photo(path: Path) -> Photo:
     except PhotoProblem:
         raise
     except FileNotFoundError:
-        raise PhotoProblem("vanished before it could be read (moved or deleted during the run?)") from None
+        raise PhotoProblem(VANISHED) from None
     except Image.DecompressionBombError:
         raise PhotoProblem(f"too large: over {MAX_MEGAPIXELS:.0f} MP; downscale it first") from None
     except PermissionError:
@@ -205,7 +211,7 @@ def read_photo(path: Path) -> Photo:
         rgb, alpha = read_image(path, flatten_alpha=False)  # the alpha is written back unchanged
     except UnreadableImage as error:
         if not path.exists():
-            raise PhotoProblem("vanished before it could be read (moved or deleted during the run?)") from None
+            raise PhotoProblem(VANISHED) from None
         reason = str(error).removeprefix(f"{path}: ")
         raise PhotoProblem(f"{reason} - is the file complete and really a photo?") from None
     _check_size(rgb.shape[1], rgb.shape[0])

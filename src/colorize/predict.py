@@ -88,10 +88,13 @@ class ModelColorizer:
         full = tf.image.resize(output[None], lightness.shape, method="bilinear")[0]
         return np.asarray(tf.cast(tf.round(full * 255.0), tf.uint8))
 
+    @staticmethod
+    def upsample(small_ab: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        """ab from the network's size (:meth:`small_ab`) to the photo's ``shape`` (bilinear)."""
+        return np.asarray(tf.image.resize(small_ab[None], shape, method="bilinear")[0], dtype=np.float32)
+
     def __call__(self, lightness: np.ndarray) -> np.ndarray:
-        height, width = lightness.shape
-        ab = tf.image.resize(self.small_ab(lightness)[None], (height, width), method="bilinear")[0]
-        return np.asarray(ab, dtype=np.float32)
+        return self.upsample(self.small_ab(lightness), lightness.shape)
 
 
 def _in_strips(convert, out: np.ndarray, *images: np.ndarray, rows: int | None = None) -> np.ndarray:

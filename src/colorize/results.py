@@ -38,6 +38,9 @@ class ResultError(ColorizeError):
 class ResultExists(ResultError):
     """The target exists (perhaps written by another run meanwhile) and ``overwrite`` is off."""
 
+    def __init__(self, target: Path):
+        super().__init__(f"{target} exists; pass --overwrite to replace it")
+
 
 class OutOfSpace(ResultError):
     """The disk is full or a file-size limit was reached: later results would fail the same way."""
@@ -98,7 +101,7 @@ def _place_without_replacing(temporary: Path, target: Path) -> None:
         os.link(temporary, target)
         return
     except FileExistsError:
-        raise ResultExists(f"{target} exists; pass --overwrite to replace it") from None
+        raise ResultExists(target) from None
     except OSError as error:
         if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS,
                                errno.EXDEV):
@@ -108,7 +111,7 @@ def _place_without_replacing(temporary: Path, target: Path) -> None:
     try:
         os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, NEW_FILE_MODE))
     except FileExistsError:
-        raise ResultExists(f"{target} exists; pass --overwrite to replace it") from None
+        raise ResultExists(target) from None
     os.replace(temporary, target)
 
 
@@ -118,7 +121,7 @@ def write_result(target: Path, write: Callable[[BinaryIO], None], overwrite: boo
     existing file unless ``overwrite`` (see the module's promises). Returns ``target``."""
     target = Path(target)
     if target.exists() and not overwrite:
-        raise ResultExists(f"{target} exists; pass --overwrite to replace it")
+        raise ResultExists(target)
     temporary = target.parent / f"{TEMPORARY_PREFIX}{secrets.token_hex(6)}{target.suffix}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

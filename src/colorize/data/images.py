@@ -78,9 +78,7 @@ def _read_with_tifffile(path: Path, flatten_alpha: bool = True) -> tuple[np.ndar
     colour = samples[..., :1].repeat(3, axis=-1) if samples.shape[-1] in (1, 2) else samples[..., :3]
     alpha = samples[..., -1] if samples.shape[-1] in (2, 4) else None
     if alpha is not None and flatten_alpha:
-        weight = alpha[..., None].astype(np.float64) / 255.0
-        colour = np.round(colour * weight + 255.0 * (1.0 - weight)).astype(np.uint8)  # over white, as Pillow's
-        alpha = None
+        colour, alpha = np.asarray(_flatten_alpha(Image.fromarray(np.dstack([colour, alpha])))), None
     return np.ascontiguousarray(colour), alpha
 
 
