@@ -171,6 +171,7 @@ def test_picks_call_a_tie_a_tie_and_never_pick_below_gray():
     assert chosen.at["most faithful", "runner_up"] == "clear winner"
     assert chosen.at["most colourful", "model"] == "clear winner"  # "below gray" and the noisy one are out
     assert chosen.at["recommended", "model"] == "clear winner"
+    assert chosen.at["recommended", "model"] == evaluation.recommend(board, 1.0, tables, PLANTED_SPREADS)  # one rule
     assert chosen.at["recommended", "runner_up"] == "faithful but dull" and chosen.at["recommended", "decided"]
     # the same colour margin inside a large run-to-run spread of the ratio: not measurable, said so
     noisy_colour = evaluation.picks(board, tables, PLANTED_SPREADS, margin_db=1.0,

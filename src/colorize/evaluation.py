@@ -258,10 +258,15 @@ def recommend(board: pd.DataFrame, margin_db: float = 1.0, tables: dict[str, pd.
         above_gray = trained.model.isin(winners)
     else:
         above_gray = trained.auc > gray.auc.iloc[0]
+    eligible = _eligible_defaults(trained, above_gray, margin_db)
+    return None if eligible.empty else str(eligible.model.iloc[0])
+
+
+def _eligible_defaults(trained: pd.DataFrame, above_gray: pd.Series, margin_db: float) -> pd.DataFrame:
+    """:func:`recommend`'s candidates, most colourful first: trained models that beat gray and
+    stay within ``margin_db`` of the best PSNR."""
     eligible = trained[above_gray & (trained.psnr >= trained.psnr.max() - margin_db)]
-    if eligible.empty:
-        return None
-    return str(eligible.sort_values("colorfulness_ratio", ascending=False).model.iloc[0])
+    return eligible.sort_values("colorfulness_ratio", ascending=False)
 
 
 def spread_table(summaries: dict[str, dict], models) -> pd.DataFrame:
@@ -357,12 +362,12 @@ def picks(board: pd.DataFrame, tables: dict[str, pd.DataFrame], spreads: dict[st
     rows.append(ranked("most faithful", trained, "psnr", lambda name: f"{by_model.at[name, 'psnr']:.2f} dB"))
     rows.append(ranked("most colourful", above.sort_values("colorfulness_ratio", ascending=False), "colorfulness",
                        ratio))
-    chosen = recommend(board, margin_db=margin_db, tables=tables, spreads=spreads)
+    allowed = _eligible_defaults(trained, trained.model.isin(above.model), margin_db)  # recommend's rule, its verdicts
+    chosen = None if allowed.empty else allowed.model.iloc[0]
     if chosen is None:
         rows.append({"role": "recommended", "model": None, "runner_up": None, "decided": False,
                      "verdict": "recommended: none — no trained model beats the gray baseline beyond its noise."})
     else:
-        allowed = above[above.psnr >= trained.psnr.max() - margin_db].sort_values("colorfulness_ratio", ascending=False)
         against = ranked("recommended", allowed, "colorfulness", ratio)
         row, best = by_model.loc[chosen], trained.iloc[0]
         verdict = (f"recommended: {chosen} — beats gray on PSNR and AuC beyond its noise band, "
