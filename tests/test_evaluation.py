@@ -52,6 +52,7 @@ def test_leaderboard_has_every_column_and_both_reference_rows(board):
     assert model.lesson == "05_unet" and model.parameters == record["parameters"]
     assert model.train_seconds == pytest.approx(record["train_seconds"])
     assert model.train_images_per_second == pytest.approx(record["images_per_second"])
+    assert model.precision == runs[TINY_LABEL].precision == record.get("precision", "float32")
     assert model.psnr == pytest.approx(tables[TINY_LABEL].psnr.mean())
     assert model.photos == 3 and model.inference_ms_per_megapixel > 0
     assert not board.recommended.any()  # nothing is chosen until lesson 08 says so

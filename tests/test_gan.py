@@ -82,7 +82,14 @@ def test_the_discriminator_is_shown_the_real_and_the_generated_colours():
 def test_lsgan_and_unknown_adversarial_losses():
     gan = _compiled(pix2pix(**TINY, adversarial="lsgan"))
     logs = gan.train_step(_batch())
-    assert 0.0 <= float(logs["g_adversarial"]) <= 1.0  # a squared error of probabilities
+    assert np.isfinite(float(logs["g_adversarial"])) and float(logs["g_adversarial"]) >= 0.0
+    # LSGAN (Mao et al. 2017) squares the raw output's distance to the target, with no sigmoid:
+    # a patch answering 2.5 costs (2.5 - 1)^2 as "real" and 2.5^2 as "fake"
+    logits = tf.fill((2, 4, 4, 1), 2.5)
+    assert float(gan._adversarial_loss(logits, True)) == pytest.approx(2.25)
+    assert float(gan._adversarial_loss(logits, False)) == pytest.approx(6.25)
+    bce = _compiled(pix2pix(**TINY))
+    assert float(bce._adversarial_loss(logits, True)) == pytest.approx(np.log1p(np.exp(-2.5)), rel=1e-5)
     with pytest.raises(ValueError, match="hinge"):
         pix2pix(**TINY, adversarial="hinge")
 

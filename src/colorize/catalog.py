@@ -120,6 +120,7 @@ def choose(spec: str | None = None, work_side: int | None = None, temperature: f
     a run folder name in ``models/``, or a path to a run folder or a ``.keras`` file."""
     import keras
 
+    from colorize import precision
     from colorize.predict import ModelColorizer
     from colorize.train import MODEL_FILE, RUN_FILE, Run, find_run
 
@@ -139,7 +140,7 @@ def choose(spec: str | None = None, work_side: int | None = None, temperature: f
             label = path.parent.name  # a run's own model file: the run's working side, as by its folder
         elif path.is_file() and path.suffix == ".keras":
             try:
-                model = keras.models.load_model(path, compile=False)
+                model = precision.as_float32(keras.models.load_model(path, compile=False))
             except Exception as error:  # noqa: BLE001 - any failure here means "not a usable model file"
                 raise ColorizeError(f"{spec} is not a loadable Keras model ({error.__class__.__name__})") from None
             side = work_side or config.get_profile("full").work_side

@@ -15,7 +15,8 @@ from colorize import config, metrics
 LEADERBOARD_FILE = "leaderboard.csv"
 #: The leaderboard's columns, in order (``reports/leaderboard.csv`` has exactly these).
 LEADERBOARD_COLUMNS = [
-    "model", "lesson", "recommended", "parameters", "train_seconds", "train_images_per_second", "inference_ms_per_megapixel",
+    "model", "lesson", "recommended", "parameters", "precision", "train_seconds", "train_images_per_second",
+    "inference_ms_per_megapixel",
     "psnr", "psnr_ci_low", "psnr_ci_high", "psnr_seed_spread", "ssim", "mse_ab", "mse_rgb", "auc", "colorfulness",
     "colorfulness_ratio", "checkerboard", "blotch_fraction", "cast_ab", "photos",
 ]
@@ -90,10 +91,10 @@ def run_facts(runs_by_lesson: dict[str, dict]) -> pd.DataFrame:
         for label, run in runs.items():
             record = run.record
             rows.append({"model": label, "lesson": lesson, "architecture": record["model"],
-                         "parameters": int(record["parameters"]), "epochs_run": int(record["epochs_run"]),
-                         "train_seconds": total_train_seconds(run),
+                         "parameters": int(record["parameters"]), "precision": run.precision,
+                         "epochs_run": int(record["epochs_run"]), "train_seconds": total_train_seconds(run),
                          "train_images_per_second": float(record["images_per_second"])})
-    return pd.DataFrame(rows, columns=["model", "lesson", "architecture", "parameters", "epochs_run",
+    return pd.DataFrame(rows, columns=["model", "lesson", "architecture", "parameters", "precision", "epochs_run",
                                        "train_seconds", "train_images_per_second"]).set_index("model")
 
 
@@ -182,7 +183,8 @@ def leaderboard(tables: dict[str, pd.DataFrame], facts: pd.DataFrame, speeds: pd
     board = board.join(psnr_intervals(tables))
     board["psnr_seed_spread"] = pd.Series(spreads or {}, dtype=float).reindex(board.index)
     board["mse_rgb"] = [mse_rgb(table).mean() for table in tables.values()]
-    board = board.join(facts[["lesson", "parameters", "train_seconds", "train_images_per_second"]], how="left")
+    board = board.join(facts[["lesson", "parameters", "precision", "train_seconds", "train_images_per_second"]],
+                       how="left")
     board["inference_ms_per_megapixel"] = speeds.reindex(board.index)
     reference = board.index.isin([metrics.GRAY_LABEL, metrics.TRUE_AB])
     board.loc[reference, "lesson"] = "reference"

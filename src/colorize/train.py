@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from colorize import config, models
+from colorize import config, models, precision
 from colorize.config import ColorizeError
 from colorize.data.pipeline import make_pipeline
 from colorize.data.sources import Dataset
@@ -69,6 +69,9 @@ class TrainSettings:
     #: with L1 first, the idea DeOldify calls NoGAN)
     init_from: str | None = None
     seed: int = config.SEED
+    #: the Keras dtype policy training computes in (:mod:`colorize.precision`; the lessons ask
+    #: for "auto": bfloat16 on CPUs with AMX); the model always predicts in float32
+    precision: str = "float32"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -81,7 +84,10 @@ class TrainSettings:
         """Readable and unique: model, loss, learning rate, epochs, data; then a hash of the settings
         and of which photos are in each split (by file name, so a moved data folder still matches)."""
         photos = {split: sorted(path.name for path in paths) for split, paths in dataset.splits.items()}
-        identity = json.dumps({**self.to_dict(), "dataset": dataset.name, "photos": photos, "profile": profile},
+        settings = self.to_dict()
+        if settings["precision"] == "float32":  # runs from before the precision knob keep their names
+            del settings["precision"]
+        identity = json.dumps({**settings, "dataset": dataset.name, "photos": photos, "profile": profile},
                               sort_keys=True)
         digest = hashlib.sha1(identity.encode()).hexdigest()[:8]
         return f"{self.model}-{self.loss}-lr{self.learning_rate:g}-e{self.epochs}-{dataset.name}-{profile}-{digest}"
@@ -108,15 +114,21 @@ class Run:
     def history(self) -> pd.DataFrame:
         return pd.read_csv(self.directory / HISTORY_FILE)
 
+    @property
+    def precision(self) -> str:
+        """The dtype policy the run trained in (runs from before the knob: float32)."""
+        return self.record.get("precision") or self.record.get("settings", {}).get("precision") or "float32"
+
     def load_model(self) -> keras.Model:
-        return keras.models.load_model(self.directory / MODEL_FILE, compile=False)
+        """The trained network (a GAN's generator), computing in float32 whatever it trained in."""
+        return precision.as_float32(keras.models.load_model(self.directory / MODEL_FILE, compile=False))
 
     def load_discriminator(self) -> keras.Model:
-        """A GAN run's discriminator at the generator's best epoch."""
+        """A GAN run's discriminator at the generator's best epoch (in float32, as :meth:`load_model`)."""
         path = self.directory / DISCRIMINATOR_FILE
         if not path.is_file():
             raise ColorizeError(f"Run {self.name} has no discriminator: only GAN runs keep one.")
-        return keras.models.load_model(path, compile=False)
+        return precision.as_float32(keras.models.load_model(path, compile=False))
 
     def colorizer(self, temperature: float | None = None):
         """This run's model as a colorizer (L -> ab at any photo size) for :mod:`colorize.metrics`;
@@ -269,7 +281,7 @@ def settings_for(profile: config.Profile, model: str, **knobs) -> TrainSettings:
     """Settings for ``model`` sized by a profile (crop, working side, batch) and capped by it
     (``smoke`` trains every model for a couple of steps); ``knobs`` set the rest."""
     sized = {"crop_size": profile.crop_size, "work_side": profile.work_side, "batch_size": profile.batch_size,
-             **knobs}
+             **knobs, "precision": precision.resolve(knobs.get("precision", precision.AUTO), model)}
     settings = TrainSettings(model=model, **sized)
     if profile.max_epochs is not None:
         settings = replace(settings, epochs=min(settings.epochs, profile.max_epochs))
@@ -336,7 +348,7 @@ def train(dataset: Dataset, settings: TrainSettings, *, profile: config.Profile 
 
     config.set_seed(settings.seed)
     strategy = strategy or tf.distribute.get_strategy()
-    with strategy.scope():
+    with precision.policy(settings.precision), strategy.scope():
         model = models.build(settings.model, **settings.model_params)
         predictor = models.predictor(model)
         if settings.init_from:
@@ -347,10 +359,14 @@ def train(dataset: Dataset, settings: TrainSettings, *, profile: config.Profile 
         _compile(model, settings, steps, _distribution_loss(dataset, settings, run_dir) if kind == "distribution" else None)
     images_per_epoch = steps * settings.batch_size
     print(f"Training {label}: {predictor.count_params():,} parameters, {settings.epochs} epochs x {steps} steps"
-          f" of {settings.batch_size} crops {crop_size}x{crop_size}" + (" (resuming)" if resuming else ""))
+          f" of {settings.batch_size} crops {crop_size}x{crop_size}"
+          + ("" if settings.precision == "float32" else f", in {settings.precision}")
+          + (" (resuming)" if resuming else ""))
     start = time.perf_counter()
-    model.fit(train_data, validation_data=val_data, epochs=settings.epochs, steps_per_epoch=steps, shuffle=False,
-              callbacks=_callbacks(model, run_dir, images_per_epoch, settings.patience, resuming), verbose=verbose)
+    with precision.policy(settings.precision):
+        model.fit(train_data, validation_data=val_data, epochs=settings.epochs, steps_per_epoch=steps,
+                  shuffle=False, verbose=verbose,
+                  callbacks=_callbacks(model, run_dir, images_per_epoch, settings.patience, resuming))
     seconds = time.perf_counter() - start
     return _finish(run_dir, model, settings, dataset, profile, seconds, images_per_epoch)
 
@@ -443,6 +459,7 @@ def _finish(run_dir: Path, model: keras.Model, settings: TrainSettings, dataset:
         "train_seconds": float(history["seconds"].sum()) if "seconds" in history else seconds,
         "images_per_second": float(steady.median()),
         "seed": settings.seed,
+        "precision": settings.precision,
         "settings": settings.to_dict(),
         "versions": versions(),
     }

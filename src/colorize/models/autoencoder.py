@@ -15,7 +15,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from colorize.models.blocks import ab_head, conv_block, lightness_input, up_block
+from colorize.models.blocks import OUTPUT_DTYPE, ab_head, conv_block, lightness_input, up_block
 
 #: seed 004's hyper-parameter table: dense widths (encoder half; the decoder mirrors them)
 NEURONS = {"low": (64, 32, 16), "medium": (128, 64, 32), "high": (256, 128, 64)}
@@ -37,7 +37,8 @@ def seed000_autoencoder(size: int = 64, filters: int = 32, code: int = 256) -> k
     for index, multiple in enumerate((2, 1)):
         x = layers.Conv2DTranspose(multiple * filters, 3, strides=2, padding="same", activation="relu",
                                    name=f"dec{index + 1}")(x)
-    outputs = layers.Conv2DTranspose(2, 3, strides=2, padding="same", activation="tanh", name="ab")(x)
+    outputs = layers.Conv2DTranspose(2, 3, strides=2, padding="same", activation="tanh",
+                                     dtype=OUTPUT_DTYPE, name="ab")(x)
     return keras.Model(inputs, outputs, name="seed000_autoencoder")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from colorize.models.blocks import ab_head, conv_block, lightness_input, rgb_head
+from colorize.models.blocks import OUTPUT_DTYPE, ab_head, conv_block, lightness_input, rgb_head
 
 
 def seed000_baseline(filters: int = 32) -> keras.Model:
@@ -19,7 +19,8 @@ def seed000_baseline(filters: int = 32) -> keras.Model:
     x = conv_block(inputs, filters, strides=2, name="enc1")
     x = conv_block(x, 2 * filters, strides=2, name="enc2")
     x = layers.Conv2DTranspose(filters, 3, strides=2, padding="same", activation="relu", name="dec1")(x)
-    outputs = layers.Conv2DTranspose(2, 3, strides=2, padding="same", activation="tanh", name="ab")(x)
+    outputs = layers.Conv2DTranspose(2, 3, strides=2, padding="same", activation="tanh",
+                                     dtype=OUTPUT_DTYPE, name="ab")(x)
     return keras.Model(inputs, outputs, name="seed000_baseline")
 
 

@@ -13,6 +13,9 @@ from keras import layers
 #: Batch-norm running statistics follow the last ~10 batches, not Keras' default ~100: the
 #: course's runs are a few hundred steps long, and stale statistics made validation erratic.
 BN_MOMENTUM = 0.9
+#: Output layers compute in float32 even under a mixed precision policy (colorize.precision), so
+#: losses and predictions keep full precision; under float32 this changes nothing.
+OUTPUT_DTYPE = "float32"
 
 
 def lightness_input(size: int | None = None) -> keras.KerasTensor:
@@ -49,9 +52,10 @@ def up_block(x, filters: int, *, mode: str = "transpose", batch_norm: bool = Fal
 
 def ab_head(x, kernel: int = 1):
     """ab / AB_SCALE in (-1, 1): tanh, so the network cannot leave the normalised range."""
-    return layers.Conv2D(2, kernel, padding="same", activation="tanh", name="ab")(x)
+    return layers.Conv2D(2, kernel, padding="same", activation="tanh", dtype=OUTPUT_DTYPE, name="ab")(x)
 
 
 def rgb_head(x):
     """sRGB in (0, 1) (only for the seeds' RGB-output baselines)."""
-    return layers.Conv2D(3, 1, padding="same", activation="sigmoid", name="rgb")(x)
+    return layers.Conv2D(3, 1, padding="same", activation="sigmoid", dtype=OUTPUT_DTYPE,
+                         name="rgb")(x)

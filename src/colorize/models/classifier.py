@@ -14,7 +14,7 @@ import keras
 from keras import layers
 
 from colorize.classification import ab_bins
-from colorize.models.blocks import lightness_input
+from colorize.models.blocks import OUTPUT_DTYPE, lightness_input
 from colorize.models.unet import unet_body
 
 
@@ -39,5 +39,6 @@ def colorful_classifier(base_filters: int = 16, depth: int = 4, convs_per_level:
     inputs = lightness_input()
     features = unet_body(inputs, base_filters=base_filters, depth=depth, convs_per_level=convs_per_level,
                          batch_norm=batch_norm, upsample=upsample)
-    probabilities = layers.Conv2D(n_bins, 1, padding="same", activation="softmax", name="ab_distribution")(features)
+    probabilities = layers.Conv2D(n_bins, 1, padding="same", activation="softmax",
+                                  dtype=OUTPUT_DTYPE, name="ab_distribution")(features)
     return keras.Model(inputs, probabilities, name="colorful_classifier")

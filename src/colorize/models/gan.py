@@ -19,7 +19,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from colorize.models.blocks import BN_MOMENTUM, lightness_input
+from colorize.models.blocks import BN_MOMENTUM, OUTPUT_DTYPE, lightness_input
 from colorize.models.unet import unet
 
 ADVERSARIAL_LOSSES = ("bce", "lsgan")
@@ -41,7 +41,7 @@ def patchgan_discriminator(filters: int = 32, downsamplings: int = 3) -> keras.M
     x = layers.Conv2D(filters * 2 ** downsamplings, 4, padding="same", use_bias=False, name="d_last_conv")(x)
     x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="d_last_bn")(x)
     x = layers.LeakyReLU(0.2, name="d_last_lrelu")(x)
-    logits = layers.Conv2D(1, 4, padding="same", name="patch_logits")(x)
+    logits = layers.Conv2D(1, 4, padding="same", dtype=OUTPUT_DTYPE, name="patch_logits")(x)
     return keras.Model([lightness, ab], logits, name="patchgan")
 
 
@@ -71,6 +71,8 @@ class ConditionalGAN(keras.Model):
 
     def compile(self, g_optimizer, d_optimizer, **kwargs):
         super().compile(**kwargs)
+        if keras.mixed_precision.dtype_policy().name == "mixed_float16":  # as Keras' compile does
+            g_optimizer, d_optimizer = (keras.optimizers.LossScaleOptimizer(one) for one in (g_optimizer, d_optimizer))
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         # Built now, so BackupAndRestore can load their state into them when a run resumes.
         g_optimizer.build(self.generator.trainable_variables)
@@ -85,8 +87,8 @@ class ConditionalGAN(keras.Model):
 
     def _adversarial_loss(self, logits, real: bool):
         target = tf.ones_like(logits) if real else tf.zeros_like(logits)
-        if self.adversarial == "lsgan":
-            return tf.reduce_mean(tf.square(tf.sigmoid(logits) - target))
+        if self.adversarial == "lsgan":  # Mao et al. 2017: least squares on the raw output
+            return tf.reduce_mean(tf.square(logits - target))
         return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=target, logits=logits))
 
     def train_step(self, data):
@@ -100,8 +102,11 @@ class ConditionalGAN(keras.Model):
             g_l1 = tf.reduce_mean(tf.abs(true_ab - fake_ab))
             g_loss = g_adversarial + self.l1_weight * g_l1
         g_weights, d_weights = self.generator.trainable_variables, self.discriminator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_weights), g_weights))
-        self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_weights), d_weights))
+        # scale_loss: the loss scaling of mixed float16 (a no-op otherwise; apply unscales)
+        g_gradients = g_tape.gradient(self.g_optimizer.scale_loss(g_loss), g_weights)
+        d_gradients = d_tape.gradient(self.d_optimizer.scale_loss(d_loss), d_weights)
+        self.g_optimizer.apply_gradients(zip(g_gradients, g_weights))
+        self.d_optimizer.apply_gradients(zip(d_gradients, d_weights))
         values = {
             "loss": g_loss, "d_loss": d_loss, "g_adversarial": g_adversarial, "g_l1": g_l1,
             "d_real_accuracy": tf.reduce_mean(tf.cast(real_logits > 0, tf.float32)),
