@@ -35,7 +35,7 @@ help:
 	@echo "make all    set up if needed, get data, run every lesson, write reports/  (PROFILE=$(PROFILE) DATASET=$(DATASET))"
 	@echo "make test   set up if needed, unit tests + every notebook under the smoke profile (nbval)"
 	@echo "make lab    open the lessons in JupyterLab"
-	@echo "make bench  training speed against this CPU's matmul peak, and a 12 MP photo through colorize (reports/bench/)"
+	@echo "make bench  training speed against this CPU's matmul peak in float32 and bfloat16, whether bfloat16 changes what the U-Net learns, and a 12 MP photo through colorize (reports/bench/)"
 	@echo "make clean  remove built HTML reports and caches (keeps data/, models/ and reports/*.ipynb)"
 
 setup: $(PY)
@@ -99,6 +99,7 @@ lab: setup
 
 bench: setup
 	$(PY) benchmarks/bench_train.py
+	$(PY) benchmarks/bench_precision.py
 	$(PY) benchmarks/bench_colorize.py
 
 clean:

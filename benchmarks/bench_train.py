@@ -84,18 +84,18 @@ GUESSED_EFFICIENCY = 0.3
 
 
 @functools.cache
-def _matrices(n: int):
+def _matrices(n: int, dtype: str = "float32"):
     import tensorflow as tf
 
-    return tf.random.normal((n, n)), tf.random.normal((n, n))
+    return tuple(tf.cast(tf.random.normal((n, n)), dtype) for _ in range(2))
 
 
-def matmul_peak(n: int = 2048, runs: int = 5) -> float:
-    """Median GFLOP/s of an n x n float32 matmul (2 n^3 FLOPs), after one warm-up run."""
+def matmul_peak(n: int = 2048, runs: int = 5, dtype: str = "float32") -> float:
+    """Median GFLOP/s of an n x n matmul in ``dtype`` (2 n^3 FLOPs), after one warm-up run."""
     import numpy as np
     import tensorflow as tf
 
-    a, b = _matrices(n)
+    a, b = _matrices(n, dtype)
     tf.linalg.matmul(a, b).numpy()  # .numpy() waits for the result: TF ops may run asynchronously
     times = []
     for _ in range(runs):
@@ -151,7 +151,8 @@ def profiler_flops(model, crop: int) -> int:
     return total
 
 
-def train_speed(spec: ModelSpec, *, budget: tuple[float, int], jit: bool = False) -> dict:
+def train_speed(spec: ModelSpec, *, budget: tuple[float, int], jit: bool = False,
+                policy: str = "float32") -> dict:
     """Build, compile and time ``spec``, measuring the matmul peak before every epoch.
 
     The CPU may be shared (here: with another developer's tests), and a busy neighbour can
@@ -160,23 +161,39 @@ def train_speed(spec: ModelSpec, *, budget: tuple[float, int], jit: bool = False
     Python's timeit advises), and the fraction of peak is the median over epochs of the epoch's
     GFLOP/s over the matmul measured right before and after it - a ratio of two measurements
     that saw the same neighbours.
+
+    ``policy``: the Keras dtype policy the model is built and trained in; under a mixed policy the
+    peak is the matmul in its compute dtype (bfloat16 / float16), the hardware's best case there.
     """
+    import keras
+    import tensorflow as tf
+
+    from colorize import precision
+    from colorize.models import build
+
+    tf.get_logger().setLevel("ERROR")  # each model's new train function looks like "retracing"
+    keras.utils.set_random_seed(0)
+    peak_dtype = {"mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}.get(policy, "float32")
+    peak = functools.partial(matmul_peak, dtype=peak_dtype)
+    with precision.policy(policy):
+        model = build(spec.builder, **spec.params)
+        return _timed_fit(spec, model, budget, jit, peak, policy)
+
+
+def _timed_fit(spec: ModelSpec, model, budget: tuple[float, int], jit: bool, peak, policy: str) -> dict:
     import keras
     import numpy as np
     import tensorflow as tf
 
-    from colorize.models import build, predictor
+    from colorize.models import predictor
 
-    tf.get_logger().setLevel("ERROR")  # each model's new train function looks like "retracing"
-    keras.utils.set_random_seed(0)
-    model = build(spec.builder, **spec.params)
     gan = predictor(model) is not model
     # A GAN step runs G once and D twice (real and fake) forward; counting 3x forward for all of
     # it slightly understates the work (D's backward pass on the fake runs for both losses).
     fwd = forward_flops(model.generator, spec.crop) + 2 * forward_flops(model.discriminator, spec.crop) \
         if gan else forward_flops(model, spec.crop)
     seconds, epochs = budget
-    guess = 3 * fwd * spec.batch / (GUESSED_EFFICIENCY * matmul_peak() * 1e9)  # seconds per step
+    guess = 3 * fwd * spec.batch / (GUESSED_EFFICIENCY * peak() * 1e9)  # seconds per step
     steps = int(np.clip(round(seconds / guess), 2, 200))
     if gan:
         model.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
@@ -193,7 +210,7 @@ def train_speed(spec: ModelSpec, *, budget: tuple[float, int], jit: bool = False
             self.times, self.peaks = [], []
 
         def on_epoch_begin(self, epoch, logs=None):
-            self.peaks.append(matmul_peak())
+            self.peaks.append(peak())
             self.start = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):  # logs hold the loss: the epoch's work is done
@@ -201,12 +218,13 @@ def train_speed(spec: ModelSpec, *, budget: tuple[float, int], jit: bool = False
 
     timer = EpochTimer()
     model.fit(data, epochs=1 + epochs, steps_per_epoch=steps, verbose=0, callbacks=[timer], shuffle=False)
-    timer.peaks.append(matmul_peak())
+    timer.peaks.append(peak())
     times, peaks = np.array(timer.times[1:]), np.array(timer.peaks[1:])
     epoch_gflops = 3 * fwd * steps * spec.batch / times / 1e9
     images_per_s = steps * spec.batch / times.min()
     achieved = 3 * fwd * images_per_s / 1e9
-    return {"model": spec.label, "crop": spec.crop, "batch": spec.batch, "params": model.count_params(),
+    return {"model": spec.label, "precision": policy, "crop": spec.crop, "batch": spec.batch,
+            "params": model.count_params(),
             "fwd_MFLOP/img": round(fwd / 1e6, 1), "train_img/s": round(images_per_s, 1),
             # how disturbed the run was: 1.0 on a quiet machine, 2 if a neighbour took half the CPU
             "epoch_max/min": round(times.max() / times.min(), 2),
@@ -242,17 +260,40 @@ def machine_info(peaks: list[float]) -> dict:
 def run_benchmark(specs: list[ModelSpec], budget: tuple[float, int]) -> None:
     import pandas as pd
 
-    rows = []
+    rows, mixed = [], []
     for spec in specs:
         rows.append(train_speed(spec, budget=budget))
-        print(f"  {spec.label}: {rows[-1]['train_img/s']} img/s", flush=True)
-    table = pd.DataFrame(rows).set_index("model")
+        mixed.append(train_speed(spec, budget=budget, policy="mixed_bfloat16"))
+        print(f"  {spec.label}: {rows[-1]['train_img/s']} img/s in float32, {mixed[-1]['train_img/s']} in "
+              f"mixed bfloat16", flush=True)
+    write_precision_table(rows, mixed)
+    table = pd.DataFrame(rows).drop(columns="precision").set_index("model")
     print(f"matmul peak (float32 2048^3, best of all measurements): {table['peak_GFLOP/s'].max()} GFLOP/s")
     print(table.to_string())
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     table.to_csv(OUT_DIR / "train_bench.csv")
     (OUT_DIR / "machine.json").write_text(json.dumps(machine_info(list(table["peak_GFLOP/s"])), indent=2) + "\n")
     print(f"wrote {OUT_DIR.relative_to(ROOT)}/train_bench.csv and machine.json")
+
+
+def write_precision_table(float32_rows: list[dict], mixed_rows: list[dict]) -> None:
+    """reports/bench/precision.csv: each model in both precisions, timed one after the other in
+    this run, with the bfloat16 speed-up as a ratio (the number to compare between machines: on a
+    CPU without AMX it is near or below 1, which is why colorize.precision's "auto" keeps float32
+    there)."""
+    import pandas as pd
+
+    table = pd.DataFrame([{"model": row["model"], "precision": row["precision"],
+                           "images_per_second": row["train_img/s"], "fraction_of_peak": row["frac_peak"],
+                           "peak_GFLOP/s": row["peak_GFLOP/s"]} for row in float32_rows + mixed_rows])
+    table = table.sort_values(["model", "precision"], kind="stable", key=lambda c: c.map(
+        {row["model"]: i for i, row in enumerate(float32_rows)}) if c.name == "model" else c)
+    speed = table.pivot(index="model", columns="precision", values="images_per_second")
+    table["speedup_over_float32"] = (table.images_per_second / table.model.map(speed["float32"])).round(2)
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    table.to_csv(OUT_DIR / "precision.csv", index=False)
+    print(table.to_string(index=False))
+    print(f"wrote {OUT_DIR.relative_to(ROOT)}/precision.csv")
 
 
 # --- threads sweep ------------------------------------------------------------------------

@@ -1,8 +1,14 @@
 """Lesson 06's conditional GAN: the train step, what the discriminator sees, saving the generator
-for prediction, pre-training, reproducibility, and a collapse that stops with a clear message."""
+for prediction, pre-training, reproducibility, a collapse that stops with a clear message, and
+the same step on two replicas as on one device."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import textwrap
 from dataclasses import replace
 
 import keras
@@ -131,13 +137,13 @@ def test_generator_starts_from_the_pretrained_run(dataset, monkeypatch):
     pretrained = training.train(dataset, replace(GAN_SETTINGS, model="unet", loss="l1",
                                                  model_params={"base_filters": 4, "depth": 2}), verbose=0)
     seen = {}
-    original = training._compile
+    original = training.GanRecipe.compile
 
-    def spy(model, settings, steps, loss=None):
+    def spy(self, model, *args):
         seen["weights"] = [w.copy() for w in model.generator.get_weights()]
-        original(model, settings, steps, loss)
+        original(self, model, *args)
 
-    monkeypatch.setattr(training, "_compile", spy)
+    monkeypatch.setattr(training.GanRecipe, "compile", spy)
     training.train(dataset, replace(GAN_SETTINGS, init_from=pretrained.name), verbose=0)
     for started, trained in zip(seen["weights"], pretrained.load_model().get_weights(), strict=True):
         np.testing.assert_array_equal(started, trained)
@@ -186,3 +192,57 @@ def test_a_killed_gan_run_resumes(dataset, home, monkeypatch):
     run = training.train(dataset, settings, verbose=0)
     assert list(pd.read_csv(run.directory / "history.csv")["epoch"]) == [0, 1, 2]
     assert run.record["epochs_run"] == 3
+
+
+# One step of the GAN on the same global batch, on one device and on a 2-replica MirroredStrategy
+# over two logical CPUs. Each replica's half of the batch is the same two photos, so batch norm sees
+# the same statistics either way; SGD (not Adam, which hides a gradient's scale) makes a step
+# N-times too large visible. Prints how far the weights moved under each.
+MIRRORED_STEP_SCRIPT = textwrap.dedent("""
+    import json
+    import numpy as np
+    import tensorflow as tf
+
+    (cpu,) = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+    import keras
+    from colorize.models.gan import pix2pix
+
+    rng = np.random.default_rng(0)
+    pair_l = rng.uniform(-1, 1, (2, 16, 16, 1)).astype("float32")
+    pair_ab = rng.uniform(-0.5, 0.5, (2, 16, 16, 2)).astype("float32")
+    data = tf.data.Dataset.from_tensors((np.concatenate([pair_l] * 2), np.concatenate([pair_ab] * 2)))
+
+    def one_step(strategy):
+        keras.utils.set_random_seed(1)
+        with strategy.scope():
+            gan = pix2pix(base_filters=4, depth=2, disc_filters=4, disc_downsamplings=2)
+            gan.compile(g_optimizer=keras.optimizers.SGD(0.5), d_optimizer=keras.optimizers.SGD(0.5))
+        before = [np.array(w) for w in gan.generator.weights + gan.discriminator.weights]
+        logs = gan.fit(data, epochs=1, verbose=0).history
+        after = [np.array(w) for w in gan.generator.weights + gan.discriminator.weights]
+        return [(b - a).ravel() for b, a in zip(before, after)], {k: float(v[-1]) for k, v in logs.items()}
+
+    single, single_logs = one_step(tf.distribute.OneDeviceStrategy("/cpu:0"))
+    mirrored, mirrored_logs = one_step(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+    single, mirrored = np.concatenate(single), np.concatenate(mirrored)
+    print(json.dumps({"single_norm": float(np.linalg.norm(single)),
+                      "ratio": float(np.linalg.norm(mirrored) / np.linalg.norm(single)),
+                      "max_difference": float(np.abs(mirrored - single).max()),
+                      "single_logs": single_logs, "mirrored_logs": mirrored_logs}))
+""")
+
+
+def test_a_two_replica_mirrored_strategy_takes_the_same_gan_step_as_one_device(tmp_path):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "COLORIZE_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", MIRRORED_STEP_SCRIPT], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["single_norm"] > 1e-3  # the step moved the weights at all
+    # the same step, not twice it (a plain per-replica mean would give a ratio of 2)
+    assert result["ratio"] == pytest.approx(1.0, abs=1e-3)
+    assert result["max_difference"] < 1e-4
+    for name in ("loss", "d_loss", "g_l1", "g_adversarial"):  # and the logs report the global batch
+        assert result["mirrored_logs"][name] == pytest.approx(result["single_logs"][name], rel=1e-4)

@@ -418,3 +418,21 @@ def test_split_losses_refuse_rgb_output_runs(dataset):
     run = training.train(dataset, replace(SETTINGS, model="seed001_rgb_baseline", epochs=1), verbose=0)
     with pytest.raises(ColorizeError, match="ab-output runs"):
         training.split_losses(run, dataset)
+
+
+@pytest.mark.parametrize("name, params, recipe, target, keeps_last", [
+    ("seed000_baseline", {"filters": 4}, "regression", "ab", False),
+    ("seed001_rgb_baseline", {"filters": 4}, "regression", "rgb", False),
+    ("colorful_classifier", {"base_filters": 4, "depth": 2}, "distribution", "ab", False),
+    ("pix2pix", {"base_filters": 4, "depth": 2, "disc_filters": 4}, "gan", "ab", True),
+])
+def test_each_family_trains_through_its_own_recipe(name, params, recipe, target, keeps_last):
+    chosen = training.recipe_for(models.build(name, **params))
+    assert (chosen.name, chosen.target, chosen.keeps_last_epoch) == (recipe, target, keeps_last)
+    kinds = {type(callback).__name__ for callback in chosen.callbacks(None, "model.keras", None)}
+    assert kinds == ({"StopOnCollapse", "GeneratorCheckpoint"} if recipe == "gan" else {"ModelCheckpoint"})
+
+
+def test_a_finished_run_records_its_recipe(finished):
+    _, run, _, _ = finished
+    assert run.record["recipe"] == "regression"

@@ -8,6 +8,10 @@ and leaves a *run* in ``models/<run-name>/``:
 * ``run.json``: what was trained, on what, for how long and how fast; written last, so its
   presence means the run finished.
 
+How a model trains depends on its family, and each family's differences live in one
+:class:`Recipe` (regression on ab or RGB, Zhang et al.'s distribution, the pix2pix GAN): its
+pipeline target, its compile (optimizers, Keras loss objects) and the weights it keeps.
+
 The run's name is made from its settings, so calling :func:`train` again with the same
 settings reuses the finished run instead of training again (``force=True`` retrains). A run that
 was killed resumes at its last finished epoch (BackupAndRestore).
@@ -247,27 +251,93 @@ def _best_val_so_far(history_path: Path) -> float | None:
     return float(history["val_loss"].min()) if "val_loss" in history and len(history) else None
 
 
-def _checkpoint(model: keras.Model, path: Path, best: float | None):
-    if models.predictor(model) is model:
-        return keras.callbacks.ModelCheckpoint(path, monitor="val_loss", save_best_only=True,
-                                               initial_value_threshold=best)
-    return GeneratorCheckpoint(path)
-
-
-def _callbacks(model: keras.Model, run_dir: Path, images_per_epoch: int, patience: int | None,
+def _callbacks(recipe: Recipe, model: keras.Model, run_dir: Path, images_per_epoch: int, patience: int | None,
                resuming: bool) -> list:
     history_path = run_dir / HISTORY_FILE
     callbacks = [
         EpochTimer(images_per_epoch),  # first, so the loggers below see its numbers
         StopOnDivergence(),
-        StopOnCollapse(),
-        _checkpoint(model, run_dir / MODEL_FILE, _best_val_so_far(history_path) if resuming else None),
+        *recipe.callbacks(model, run_dir / MODEL_FILE, _best_val_so_far(history_path) if resuming else None),
         keras.callbacks.CSVLogger(str(history_path), append=resuming),
         keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), double_checkpoint=True),
     ]
     if patience is not None:
         callbacks.insert(2, keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience))
     return callbacks
+
+
+# --- recipes: how each family of models trains ------------------------------------------------
+
+class Recipe:
+    """How a family of models trains, in one place: what the pipeline pairs with L (``target``),
+    how the model compiles (optimizer, Keras loss objects) and which weights the run keeps. A new
+    family, a precision or a strategy touches its recipe, not :func:`train`."""
+
+    name = "regression"
+    #: a run keeps its last epoch's network, not its lowest-validation-loss one
+    keeps_last_epoch = False
+
+    def __init__(self, target: str = "ab"):
+        self.target = target
+
+    def compile(self, model: keras.Model, settings: TrainSettings, steps_per_epoch: int, dataset: Dataset,
+                run_dir: Path) -> None:
+        model.compile(optimizer=keras.optimizers.Adam(_learning_rate(settings, steps_per_epoch)),
+                      loss=self.loss(settings, dataset, run_dir))
+
+    def loss(self, settings: TrainSettings, dataset: Dataset, run_dir: Path):
+        if settings.loss not in LOSSES:
+            raise ColorizeError(f"Unknown loss {settings.loss!r}: choose one of {', '.join(LOSSES)}.")
+        return LOSSES[settings.loss]  # Keras' own losses (scaled correctly under a strategy)
+
+    def callbacks(self, model: keras.Model, path: Path, best: float | None) -> list:
+        return [keras.callbacks.ModelCheckpoint(path, monitor="val_loss", save_best_only=True,
+                                                initial_value_threshold=best)]
+
+
+class DistributionRecipe(Recipe):
+    """Zhang et al.: a distribution over ab bins, trained with the class-rebalanced cross-entropy
+    on soft-encoded ab (the pipeline yields ab; the loss encodes it)."""
+
+    name = "distribution"
+
+    def loss(self, settings: TrainSettings, dataset: Dataset, run_dir: Path):
+        """Cross-entropy on soft-encoded ab, each pixel weighted by how rare the bin of its true
+        colour is under the training photos' smoothed prior (kept in the run as prior.npz)."""
+        from colorize import classification
+
+        if settings.loss not in DISTRIBUTION_LOSSES:
+            raise ColorizeError(f"A distribution model needs loss {' or '.join(DISTRIBUTION_LOSSES)}, "
+                                f"not {settings.loss!r}.")
+        bins = classification.ab_bins()
+        prior = colour_prior(dataset, settings.work_side)
+        smoothed = classification.smooth_prior(prior, bins)
+        weights = classification.rebalancing_weights(smoothed, lam=DISTRIBUTION_LOSSES[settings.loss])
+        np.savez(run_dir / PRIOR_FILE, prior=prior, smoothed=smoothed, weights=weights)
+        return classification.RebalancedCrossEntropy(bins, weights)
+
+
+class GanRecipe(Recipe):
+    """pix2pix: Adam with beta_1 = 0.5 for both networks (the model holds its own Keras loss
+    objects); the last generator is kept, and a discriminator that wins outright stops the run."""
+
+    name = "gan"
+    keeps_last_epoch = True
+
+    def compile(self, model, settings, steps_per_epoch, dataset, run_dir) -> None:
+        model.compile(g_optimizer=keras.optimizers.Adam(_learning_rate(settings, steps_per_epoch), beta_1=0.5),
+                      d_optimizer=keras.optimizers.Adam(_learning_rate(settings, steps_per_epoch), beta_1=0.5))
+
+    def callbacks(self, model, path, best) -> list:
+        return [StopOnCollapse(), GeneratorCheckpoint(path)]
+
+
+def recipe_for(model: keras.Model) -> Recipe:
+    """The recipe of a built model's family."""
+    if isinstance(model, models.gan.ConditionalGAN):
+        return GanRecipe()
+    kind = models.output_kind(model)
+    return DistributionRecipe() if kind == "distribution" else Recipe(target=kind)
 
 
 # --- the entry point --------------------------------------------------------------------------
@@ -354,9 +424,9 @@ def train(dataset: Dataset, settings: TrainSettings, *, profile: config.Profile 
         if settings.init_from:
             _initialise_from(predictor, settings.init_from)
         crop_size = models.fixed_input_size(predictor) or settings.crop_size
-        kind = models.output_kind(predictor)
-        train_data, val_data, steps = _pipelines(dataset, settings, crop_size, "ab" if kind == "distribution" else kind)
-        _compile(model, settings, steps, _distribution_loss(dataset, settings, run_dir) if kind == "distribution" else None)
+        recipe = recipe_for(model)
+        train_data, val_data, steps = _pipelines(dataset, settings, crop_size, recipe.target)
+        recipe.compile(model, settings, steps, dataset, run_dir)
     images_per_epoch = steps * settings.batch_size
     print(f"Training {label}: {predictor.count_params():,} parameters, {settings.epochs} epochs x {steps} steps"
           f" of {settings.batch_size} crops {crop_size}x{crop_size}"
@@ -366,9 +436,9 @@ def train(dataset: Dataset, settings: TrainSettings, *, profile: config.Profile 
     with precision.policy(settings.precision):
         model.fit(train_data, validation_data=val_data, epochs=settings.epochs, steps_per_epoch=steps,
                   shuffle=False, verbose=verbose,
-                  callbacks=_callbacks(model, run_dir, images_per_epoch, settings.patience, resuming))
+                  callbacks=_callbacks(recipe, model, run_dir, images_per_epoch, settings.patience, resuming))
     seconds = time.perf_counter() - start
-    return _finish(run_dir, model, settings, dataset, profile, seconds, images_per_epoch)
+    return _finish(run_dir, model, recipe, settings, dataset, profile, seconds, images_per_epoch)
 
 
 def _initialise_from(model: keras.Model, run_name: str) -> None:
@@ -388,30 +458,6 @@ def colour_prior(dataset: Dataset, work_side: int) -> np.ndarray:
     return classification.empirical_prior(ab, classification.ab_bins())
 
 
-def _distribution_loss(dataset: Dataset, settings: TrainSettings, run_dir: Path):
-    """Zhang et al.'s loss: cross-entropy on soft-encoded ab, each pixel weighted by how rare the
-    bin of its true colour is under the training photos' smoothed prior."""
-    from colorize import classification
-
-    if settings.loss not in DISTRIBUTION_LOSSES:
-        raise ColorizeError(f"A distribution model needs loss {' or '.join(DISTRIBUTION_LOSSES)}, not {settings.loss!r}.")
-    bins = classification.ab_bins()
-    prior = colour_prior(dataset, settings.work_side)
-    smoothed = classification.smooth_prior(prior, bins)
-    weights = classification.rebalancing_weights(smoothed, lam=DISTRIBUTION_LOSSES[settings.loss])
-    np.savez(run_dir / PRIOR_FILE, prior=prior, smoothed=smoothed, weights=weights)
-    return classification.RebalancedCrossEntropy(bins, weights)
-
-
-def _compile(model: keras.Model, settings: TrainSettings, steps_per_epoch: int, loss=None) -> None:
-    if isinstance(model, models.gan.ConditionalGAN):  # pix2pix: Adam with beta_1 = 0.5 for both
-        model.compile(g_optimizer=keras.optimizers.Adam(_learning_rate(settings, steps_per_epoch), beta_1=0.5),
-                      d_optimizer=keras.optimizers.Adam(_learning_rate(settings, steps_per_epoch), beta_1=0.5))
-    else:
-        model.compile(optimizer=keras.optimizers.Adam(_learning_rate(settings, steps_per_epoch)),
-                      loss=loss or _loss(settings.loss))
-
-
 def _learning_rate(settings: TrainSettings, steps_per_epoch: int):
     if settings.schedule == "constant":
         return settings.learning_rate
@@ -420,14 +466,8 @@ def _learning_rate(settings: TrainSettings, steps_per_epoch: int):
     raise ColorizeError(f"Unknown schedule {settings.schedule!r}: use 'constant' or 'cosine'.")
 
 
-def _loss(name: str) -> str:
-    if name not in LOSSES:
-        raise ColorizeError(f"Unknown loss {name!r}: choose one of {', '.join(LOSSES)}.")
-    return LOSSES[name]
-
-
-def _finish(run_dir: Path, model: keras.Model, settings: TrainSettings, dataset: Dataset, profile: str,
-            seconds: float, images_per_epoch: int) -> Run:
+def _finish(run_dir: Path, model: keras.Model, recipe: Recipe, settings: TrainSettings, dataset: Dataset,
+            profile: str, seconds: float, images_per_epoch: int) -> Run:
     from colorize import versions
 
     history = pd.read_csv(run_dir / HISTORY_FILE)
@@ -453,7 +493,8 @@ def _finish(run_dir: Path, model: keras.Model, settings: TrainSettings, dataset:
         "stopped_early": bool(len(history) < settings.epochs),
         "best_epoch": best + 1,
         # the epoch whose weights model.keras holds: a GAN keeps its last generator
-        "saved_epoch": int(len(history)) if predictor is not model else best + 1,
+        "saved_epoch": int(len(history)) if recipe.keeps_last_epoch else best + 1,
+        "recipe": recipe.name,
         "best_val_loss": float(history["val_loss"].iloc[best]) if "val_loss" in history else None,
         "images_per_epoch": images_per_epoch,
         "train_seconds": float(history["seconds"].sum()) if "seconds" in history else seconds,

@@ -65,6 +65,11 @@ class ConditionalGAN(keras.Model):
             raise ValueError(f"unknown adversarial loss {adversarial!r}: use one of {', '.join(ADVERSARIAL_LOSSES)}")
         self.generator, self.discriminator = generator, discriminator
         self.l1_weight, self.adversarial = float(l1_weight), adversarial
+        # Keras loss objects, not tf.reduce_mean: under a tf.distribute strategy with N replicas
+        # they divide each replica's mean by N, so the summed gradients are those of the global
+        # batch's mean (a plain mean would take N-times-larger steps).
+        self._losses = {"bce": keras.losses.BinaryCrossentropy(from_logits=True),
+                        "lsgan": keras.losses.MeanSquaredError(), "l1": keras.losses.MeanAbsoluteError()}
         names = ("loss", "d_loss", "g_adversarial", "g_l1", "d_real_accuracy", "d_fake_accuracy")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self.built = True  # both networks are built functional models already
@@ -86,10 +91,13 @@ class ConditionalGAN(keras.Model):
         return self.generator(lightness, training=training)
 
     def _adversarial_loss(self, logits, real: bool):
+        """BCE on the logits, or LSGAN's (Mao et al. 2017) squared error of the raw output."""
         target = tf.ones_like(logits) if real else tf.zeros_like(logits)
-        if self.adversarial == "lsgan":  # Mao et al. 2017: least squares on the raw output
-            return tf.reduce_mean(tf.square(logits - target))
-        return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=target, logits=logits))
+        return self._losses[self.adversarial](target, logits)
+
+    @staticmethod
+    def _replicas() -> float:
+        return float(tf.distribute.get_strategy().num_replicas_in_sync)
 
     def train_step(self, data):
         lightness, true_ab = data
@@ -99,7 +107,7 @@ class ConditionalGAN(keras.Model):
             fake_logits = self.discriminator([lightness, fake_ab], training=True)
             d_loss = 0.5 * (self._adversarial_loss(real_logits, True) + self._adversarial_loss(fake_logits, False))
             g_adversarial = self._adversarial_loss(fake_logits, True)
-            g_l1 = tf.reduce_mean(tf.abs(true_ab - fake_ab))
+            g_l1 = self._losses["l1"](true_ab, fake_ab)
             g_loss = g_adversarial + self.l1_weight * g_l1
         g_weights, d_weights = self.generator.trainable_variables, self.discriminator.trainable_variables
         # scale_loss: the loss scaling of mixed float16 (a no-op otherwise; apply unscales)
@@ -107,8 +115,10 @@ class ConditionalGAN(keras.Model):
         d_gradients = d_tape.gradient(self.d_optimizer.scale_loss(d_loss), d_weights)
         self.g_optimizer.apply_gradients(zip(g_gradients, g_weights))
         self.d_optimizer.apply_gradients(zip(d_gradients, d_weights))
+        replicas = self._replicas()  # the logs show the global batch's losses, as Keras' own do
         values = {
-            "loss": g_loss, "d_loss": d_loss, "g_adversarial": g_adversarial, "g_l1": g_l1,
+            "loss": g_loss * replicas, "d_loss": d_loss * replicas, "g_adversarial": g_adversarial * replicas,
+            "g_l1": g_l1 * replicas,
             "d_real_accuracy": tf.reduce_mean(tf.cast(real_logits > 0, tf.float32)),
             "d_fake_accuracy": tf.reduce_mean(tf.cast(fake_logits < 0, tf.float32)),
         }
@@ -118,7 +128,7 @@ class ConditionalGAN(keras.Model):
 
     def test_step(self, data):
         lightness, true_ab = data
-        g_l1 = tf.reduce_mean(tf.abs(true_ab - self.generator(lightness, training=False)))
+        g_l1 = self._losses["l1"](true_ab, self.generator(lightness, training=False)) * self._replicas()
         self.trackers["loss"].update_state(g_l1)  # validation "loss" is the generator's L1
         return {"loss": self.trackers["loss"].result()}
 
