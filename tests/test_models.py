@@ -145,7 +145,7 @@ def test_measured_receptive_field_matches_the_arithmetic_of_a_conv_stack():
     assert models.measured_receptive_field(dense) == 32
 
 
-@pytest.mark.parametrize("mode, checkerboard", [("transpose", True), ("upsample", False)])
+@pytest.mark.parametrize("mode, checkerboard", [("transpose", True), ("upsample", False), ("bilinear", False)])
 def test_a_transposed_convolution_paints_a_checkerboard_on_a_flat_input_and_resize_then_convolve_does_not(
         mode, checkerboard):
     """Odena, Dumoulin & Olah (2016): a 3x3 stride-2 transposed convolution adds 1, 2 or 4 kernel
@@ -167,10 +167,11 @@ def test_a_transposed_convolution_paints_a_checkerboard_on_a_flat_input_and_resi
         assert np.allclose(output, output.flat[0]) and np.isnan(share)  # perfectly flat
 
 
+@pytest.mark.parametrize("mode", ["upsample", "bilinear"])
 @pytest.mark.parametrize("name", ["unet", "colorful_classifier", "pix2pix"])
-def test_the_u_net_family_takes_a_resize_then_convolve_decoder(name):
+def test_the_u_net_family_takes_a_resize_then_convolve_decoder(name, mode):
     transpose = models.build(name, base_filters=4, depth=2)
-    resize = models.build(name, base_filters=4, depth=2, upsample="upsample")
+    resize = models.build(name, base_filters=4, depth=2, upsample=mode)
     layer_types = {type(layer).__name__ for layer in models.predictor(resize).layers}
     assert "UpSampling2D" in layer_types and "Conv2DTranspose" not in layer_types
     assert "Conv2DTranspose" in {type(layer).__name__ for layer in models.predictor(transpose).layers}

@@ -36,8 +36,17 @@ def conv_block(x, filters: int, *, strides: int = 1, batch_norm: bool = False, c
     return x
 
 
+#: How a decoder can double the resolution (see :func:`up_block`).
+UPSAMPLE_MODES = ("transpose", "upsample", "bilinear")
+
+
 def up_block(x, filters: int, *, mode: str = "transpose", batch_norm: bool = False, name: str | None = None):
-    """Double the resolution: a learned 3x3 transposed conv, or nearest upsampling then a conv."""
+    """Double the resolution: ``"transpose"``, a learned 3x3 stride-2 transposed conv (uneven
+    overlap: checkerboards); ``"upsample"``, nearest-neighbour upsampling then a 3x3 conv (Odena
+    et al.'s fix, ~2.2x the transposed conv's arithmetic); ``"bilinear"``, bilinear upsampling then
+    a 1x1 conv (half the transposed conv's arithmetic: the decoder's 3x3 convs that follow do the
+    spatial mixing). Neither of the last two puts energy at the period-2 frequencies: bilinear
+    interpolation's response is zero there, nearest's blocks cancel there."""
     if mode == "transpose":
         x = layers.Conv2DTranspose(filters, 3, strides=2, padding="same", use_bias=not batch_norm,
                                    name=name and f"{name}_tconv")(x)
@@ -47,7 +56,13 @@ def up_block(x, filters: int, *, mode: str = "transpose", batch_norm: bool = Fal
     if mode == "upsample":
         x = layers.UpSampling2D(2, name=name and f"{name}_up")(x)
         return conv_block(x, filters, batch_norm=batch_norm, name=name)
-    raise ValueError(f"unknown up-sampling mode {mode!r}: use 'transpose' or 'upsample'")
+    if mode == "bilinear":
+        x = layers.UpSampling2D(2, interpolation="bilinear", name=name and f"{name}_up")(x)
+        x = layers.Conv2D(filters, 1, use_bias=not batch_norm, name=name and f"{name}_0_conv")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=name and f"{name}_0_bn")(x)
+        return layers.ReLU(name=name and f"{name}_0_relu")(x)
+    raise ValueError(f"unknown up-sampling mode {mode!r}: use one of {', '.join(UPSAMPLE_MODES)}")
 
 
 def ab_head(x, kernel: int = 1):

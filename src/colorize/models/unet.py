@@ -19,10 +19,11 @@ def unet_body(inputs, *, base_filters: int = 16, depth: int = 4, convs_per_level
 
     Seed 001 used ``base_filters=64, depth=4, convs_per_level=1`` (about 31 M parameters with
     its 1024-filter bottleneck); the course scales the width down to fit a 2-core CPU.
-    ``upsample``: how the decoder doubles the resolution — ``"transpose"`` (seed 001's 3x3
-    stride-2 transposed convolution, whose uneven overlap paints checkerboards) or ``"upsample"``
-    (nearest-neighbour resize, then a 3x3 convolution: every output pixel gets the same number of
-    contributions; Odena, Dumoulin & Olah 2016).
+    ``upsample``: how the decoder doubles the resolution (:func:`colorize.models.blocks.up_block`)
+    — ``"transpose"`` (seed 001's 3x3 stride-2 transposed convolution, whose uneven overlap paints
+    checkerboards), ``"upsample"`` (nearest-neighbour resize, then a 3x3 convolution: every output
+    pixel gets the same number of contributions; Odena, Dumoulin & Olah 2016) or ``"bilinear"``
+    (bilinear resize, then a 1x1 convolution: no period-2 energy, and cheaper than either).
     """
     skips, x = [], inputs
     for level in range(depth):
