@@ -224,8 +224,11 @@ def test_a_signal_mid_folder_leaves_complete_results_and_a_summary(home, tmp_pat
     rgb = _rgb(480, 720)
     for index in range(40):
         Image.fromarray(np.roll(rgb, index * 5, axis=0)).save(inputs / f"photo_{index:02d}.tif")
+    # A job started in the background (nohup, `&`) inherits SIGINT as ignored, and Python then
+    # rightly leaves Ctrl-C ignored; the command under test gets the default, as in a terminal.
     run = subprocess.Popen([sys.executable, "-m", "colorize", str(inputs), "--out", str(out), "--no-fsync"],
-                           stderr=subprocess.PIPE, text=True, env=_environment(home))
+                           stderr=subprocess.PIPE, text=True, env=_environment(home),
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 240
     while not (out / "album").is_dir() or not any((out / "album").glob("photo_*.tif")):
         assert run.poll() is None and time.monotonic() < deadline, "no result appeared"
