@@ -149,6 +149,30 @@ def test_rebalanced_cross_entropy_matches_a_hand_computation():
                       tf.constant(p.reshape(1, 1, 1, 4), tf.float32))) == pytest.approx(expected, rel=1e-5)
 
 
+def test_the_sparse_loss_has_the_dense_soft_targets_loss_and_gradient(bins):
+    """The loss gathers the k weighted probabilities; written out with the dense [N, Q] soft
+    target of ``soft_encode`` it must give the same values and the same gradient."""
+    rng = np.random.default_rng(3)
+    weights = rng.uniform(0.5, 2.0, len(bins)).astype(np.float32)
+    ab = rng.uniform(-80, 80, (2, 6, 5, 2)).astype(np.float32)
+    logits = tf.Variable(rng.normal(size=(2, 6, 5, len(bins))).astype(np.float32))
+    loss = cls.RebalancedCrossEntropy(bins, weights)
+
+    def both():
+        with tf.GradientTape(persistent=True) as tape:
+            p = tf.nn.softmax(logits)
+            sparse = tf.reduce_mean(loss.call(tf.constant(ab / lab.AB_SCALE), p))
+            z = cls.soft_encode(tf.constant(ab), bins)
+            nearest = tf.argmax(z, axis=-1)
+            dense = tf.reduce_mean(tf.gather(weights, nearest) * -tf.reduce_sum(z * tf.math.log(p + 1e-8), axis=-1))
+        return sparse, dense, tape.gradient(sparse, logits), tape.gradient(dense, logits)
+
+    sparse, dense, sparse_grad, dense_grad = both()
+    assert float(sparse) == pytest.approx(float(dense), rel=1e-5)
+    np.testing.assert_allclose(sparse_grad.numpy(), dense_grad.numpy(), rtol=1e-4, atol=1e-7)
+    assert np.abs(dense_grad.numpy()).max() > 1e-4  # a real gradient, not two zeros
+
+
 def test_loss_config_round_trips(bins):
     loss = cls.RebalancedCrossEntropy(bins, np.ones(len(bins)))
     again = cls.RebalancedCrossEntropy.from_config(loss.get_config())
