@@ -97,9 +97,9 @@ def test_compiled_forward_pass_gives_the_eager_ab_for_every_photo_size(build):
         keras.ops.image.resize(photo[None, ..., None], colorizer.input_size(*photo.shape), interpolation="area",
                                antialias=True)), training=False))[0] for photo in photos]
     first = colorizer._network_output(photos[0])  # eager: no graph traced yet
-    assert colorizer._compiled_forward is not None
+    assert colorizer._compiled[0] is not None
     later = [colorizer._network_output(photo) for photo in photos[1:]]  # compiled, two sizes
-    assert colorizer._compiled_forward.experimental_get_tracing_count() == 1
+    assert colorizer._compiled[0].experimental_get_tracing_count() == 1
     for expected, got in zip(eager, [first, *later]):
         np.testing.assert_allclose(np.asarray(got), expected, atol=1e-5)
 

@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="longer side, in pixels, the network sees the photo at (default: the size it was trained at)")
     parser.add_argument("--temperature", type=float, metavar="T",
                         help="colour boldness of the classification model, 0 (boldest) to 1 (default 0.38)")
+    parser.add_argument("--hints", metavar="JSON",
+                        help='colour hints for one photo: a JSON list of {"x": .., "y": .., "color": "#rrggbb"} '
+                             '(pixels of the photo, optional "size"); needs a hint model (lesson 09)')
+    parser.add_argument("--hints-image", metavar="IMAGE",
+                        help="colour hints for one photo: an image its size whose non-transparent pixels are hints")
     parser.add_argument("--overwrite", action="store_true", help="replace results that already exist in --out")
     parser.add_argument("--no-fsync", dest="durable", action="store_false",
                         help="do not wait for each result to reach the disk (faster on slow disks; a power cut "
@@ -68,7 +73,7 @@ def _list_models(show_all: bool) -> int:
     default = catalog.recommended()
     for label, run in runs.items():
         marker = "*" if default and run.name == default[1].name else " "
-        print(f"{marker} {label}")
+        print(f"{marker} {label}" + ("  (takes --hints)" if run.record.get("model") == "hint_unet" else ""))
     if runs:
         print("* the default model; pass a name above (in quotes) to --model")
     if others and show_all:
@@ -115,6 +120,26 @@ def _check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
         parser.error("--out is empty: name the folder where results go")
 
 
+def _with_hints(colorizer, description: str, jobs: list, hints_json: str | None, hints_image: str | None):
+    """The colorizer with the user's hints, everything checked before any work is done."""
+    from colorize import hint_files
+    from colorize.photo_files import read_photo
+
+    if not getattr(colorizer, "takes_hints", False):
+        raise ColorizeError(f"the model {description} takes no colour hints; choose a hint model with --model "
+                            "(lesson 09 trains one; `colorize --list-models` lists them)")
+    if len(jobs) != 1 or jobs[0].problem or jobs[0].notice:
+        raise ColorizeError("--hints and --hints-image belong to one photo: name exactly one photo file")
+    rgb = read_photo(jobs[0].source).rgb  # upright, as the user sees it and marks it
+    height, width = rgb.shape[:2]
+    points = []
+    if hints_json:
+        points += hint_files.read_hints_json(hints_json, width, height)
+    if hints_image:
+        points += hint_files.read_hints_image(hints_image, width, height)
+    return colorizer.with_hints(points)
+
+
 def _summary(counts: dict, seconds: float, out_dir: Path, stopped: str = "") -> str:
     text = (f"colorized {counts['done']}, skipped {counts['skipped']}, failed {counts['failed']} "
             f"in {seconds:.1f} s; results in {out_dir}/")
@@ -154,6 +179,13 @@ def _main(argv: list[str] | None) -> int:
     except ColorizeError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CANNOT_START
+    colorizer = chosen.colorizer
+    if args.hints or args.hints_image:
+        try:
+            colorizer = _with_hints(colorizer, chosen.description, jobs, args.hints, args.hints_image)
+        except ColorizeError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_CANNOT_START
     if any(job.target for job in jobs):  # proven writable before the first photo is read
         try:
             ensure_folder(out_dir)
@@ -175,7 +207,7 @@ def _main(argv: list[str] | None) -> int:
             try:
                 if job.problem:
                     raise PhotoProblem(job.problem)
-                outcome = colorize_one(chosen.colorizer, job, args.overwrite, args.durable)
+                outcome = colorize_one(colorizer, job, args.overwrite, args.durable)
             except OutOfSpace as problem:
                 counts["failed"] += 1
                 bar.write(f"failed: {job.source}: {problem}", file=sys.stderr)

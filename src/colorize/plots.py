@@ -671,3 +671,28 @@ def score_distributions(per_photo: dict[str, "pd.DataFrame"], title: str = "") -
     axes[0, 0].invert_yaxis()  # first model on top, as in the leaderboard
     titled_layout(fig, title or "Scores per test photo")
     return fig
+
+
+def hint_curves(curves: dict[str, "pd.DataFrame"], reference: dict[int, float] | None = None,
+                reference_label: str = "", title: str = "") -> plt.Figure:
+    """PSNR against the number of colour hints, one line per colorizer with its 95 % interval as a
+    band (``curves``: :func:`colorize.hint_scores.hint_curve` tables), and a published curve
+    drawn dashed (``reference``: hints -> dB), which is on other photos and not comparable one to
+    one. The x axis is symmetric-log, so 0 hints sits beside 1 and 100."""
+    fig, ax = plt.subplots(figsize=(7.0, 4.4))
+    for name, curve in curves.items():
+        line, = ax.plot(curve.hints, curve.psnr, marker="o", ms=4, label=name)
+        ax.fill_between(curve.hints, curve.psnr_ci_low, curve.psnr_ci_high, color=line.get_color(), alpha=0.18, lw=0)
+    if reference:
+        counts = sorted(reference)
+        ax.plot(counts, [reference[c] for c in counts], ls="--", color="0.35", marker="x", ms=4,
+                label=reference_label or "published")
+    ax.set_xscale("symlog", linthresh=1)
+    ticks = sorted({int(h) for curve in curves.values() for h in curve.hints} | set(reference or {}))
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([str(t) for t in ticks])
+    ax.set_xlabel("hint points per photo (symmetric log scale)")
+    ax.set_ylabel("PSNR (dB), mean over test photos")
+    ax.set_title(title or "Colour hints: PSNR against the number of hints")
+    legend_below(fig, ax, ncol=2)
+    return fig

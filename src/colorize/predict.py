@@ -9,6 +9,7 @@ a 12-megapixel photo needs a few hundred MB, not gigabytes.
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,28 +32,44 @@ def network_size(height: int, width: int, work_side: int, stride: int) -> tuple[
 
 
 class ModelColorizer:
-    """A trained Keras model as a colorizer: L ``[H, W]`` (0..100) -> ab ``[H, W, 2]`` (Lab units)."""
+    """A trained Keras model as a colorizer: L ``[H, W]`` (0..100) -> ab ``[H, W, 2]`` (Lab units).
 
-    def __init__(self, model, work_side: int, temperature: float | None = None):
+    A hint network (:func:`colorize.models.takes_hints`) also gets ``hints``: a list of
+    :class:`colorize.data.hints.HintPoint` in the photo's pixel coordinates (none: it colorizes
+    automatically); :meth:`with_hints` gives the same model with other hints."""
+
+    def __init__(self, model, work_side: int, temperature: float | None = None, hints=None):
         self.model = model
         self.work_side = int(work_side)
         self.temperature = temperature
         self.fixed_size = models.fixed_input_size(model)
         self.stride = models.stride(model)
         self.output = models.output_kind(model)
-        self._compiled_forward = None
+        self.takes_hints = models.takes_hints(model)
+        self.hints = list(hints or [])
+        if self.hints and not self.takes_hints:
+            raise ValueError("this model takes no colour hints: train a hint network (lesson 09) to use them")
+        self._compiled = [None]  # shared with the copies of with_hints: one graph for all of them
 
-    def _forward(self, l_norm):
+    def with_hints(self, hints) -> "ModelColorizer":
+        """This colorizer with other hints (same model, same compiled graph)."""
+        if hints and not self.takes_hints:
+            raise ValueError("this model takes no colour hints: train a hint network (lesson 09) to use them")
+        other = copy.copy(self)
+        other.hints = list(hints or [])
+        return other
+
+    def _forward(self, inputs):
         # The first photo runs eagerly: tracing a graph (~1 s) would cost more than it saves for
         # one photo (the command line). Scoring calls it hundreds of times, and eager Keras
         # dispatches every layer from Python (~60 ms for a U-Net on a 96-pixel L, ~6x its
         # arithmetic), so from the second call on one compiled graph serves every photo size.
-        if self._compiled_forward is None:
+        if self._compiled[0] is None:
             side = self.fixed_size  # None for fully convolutional models: any height and width
-            spec = tf.TensorSpec([1, side, side, 1], tf.float32)
-            self._compiled_forward = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
-            return self.model(l_norm, training=False)
-        return self._compiled_forward(tf.cast(l_norm, tf.float32))
+            spec = tf.TensorSpec([1, side, side, self.model.input_shape[-1]], tf.float32)
+            self._compiled[0] = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
+            return self.model(inputs, training=False)
+        return self._compiled[0](tf.cast(inputs, tf.float32))
 
     def input_size(self, height: int, width: int) -> tuple[int, int]:
         if self.fixed_size:  # dense layers: one fixed square, the photo is squeezed into it
@@ -64,7 +81,14 @@ class ModelColorizer:
         size = self.input_size(*lightness.shape)
         small_l = tf.image.resize(np.asarray(lightness, np.float32)[None, ..., None], size, method="area",
                                   antialias=True)
-        return self._forward(lab.normalize_l(small_l))[0]
+        inputs = lab.normalize_l(small_l)
+        if self.takes_hints:
+            from colorize.data.hints import render_points
+
+            scale = (size[0] / lightness.shape[0], size[1] / lightness.shape[1])
+            hint_ab, mask = render_points(self.hints, *size, scale=scale)
+            inputs = tf.concat([inputs, lab.normalize_ab(hint_ab)[None], mask[None]], axis=-1)
+        return self._forward(inputs)[0]
 
     def small_ab(self, lightness: np.ndarray) -> np.ndarray:
         """ab in Lab units at the network's size (before upsampling)."""

@@ -337,7 +337,9 @@ def recipe_for(model: keras.Model) -> Recipe:
     if isinstance(model, models.gan.ConditionalGAN):
         return GanRecipe()
     kind = models.output_kind(model)
-    return DistributionRecipe() if kind == "distribution" else Recipe(target=kind)
+    if kind == "distribution":
+        return DistributionRecipe()
+    return Recipe(target="ab+hints" if models.takes_hints(model) else kind)
 
 
 # --- the entry point --------------------------------------------------------------------------
@@ -445,7 +447,8 @@ def _initialise_from(model: keras.Model, run_name: str) -> None:
     source = find_run(run_name)
     if source is None:
         raise ColorizeError(f"Cannot start from run {run_name!r}: it has not finished (train it first).")
-    model.set_weights(source.load_model().get_weights())
+    # A hint network starting from an automatic U-Net: its extra input channels start at zero.
+    models.widen_input_from(model, source.load_model())
 
 
 def colour_prior(dataset: Dataset, work_side: int) -> np.ndarray:

@@ -118,18 +118,37 @@ def sample_points(ab: np.ndarray, count: int, seed: int, *, sides: tuple[int, in
     return points
 
 
-def render_points(points: list[HintPoint], height: int, width: int, scale: float = 1.0
+def render_points(points: list[HintPoint], height: int, width: int, scale: float | tuple[float, float] = 1.0
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Paint points into ``(hint_ab [H, W, 2] float32, mask [H, W, 1] float32)``; ``scale`` maps the
-    points' coordinates and sizes (e.g. from the photo to the network's input size). A later
-    point paints over an earlier one, as in :func:`simulate_hints`; every point covers at least one
-    pixel."""
+    points' coordinates and sizes (e.g. from the photo to the network's input size), one factor or
+    ``(rows, columns)``. A later point paints over an earlier one, as in :func:`simulate_hints`;
+    every point covers at least one pixel."""
+    scale_y, scale_x = (scale, scale) if np.isscalar(scale) else scale
     hint_ab = np.zeros((height, width, 2), np.float32)
     mask = np.zeros((height, width, 1), np.float32)
     for point in points:
-        top = min(int(point.y * scale), height - 1)
-        left = min(int(point.x * scale), width - 1)
-        side = max(1, int(round(point.size * scale)))
-        hint_ab[top: top + side, left: left + side] = (point.a, point.b)
-        mask[top: top + side, left: left + side] = 1.0
+        top = min(int(point.y * scale_y), height - 1)
+        left = min(int(point.x * scale_x), width - 1)
+        rows = max(1, int(round(point.size * scale_y)))
+        cols = max(1, int(round(point.size * scale_x)))
+        hint_ab[top: top + rows, left: left + cols] = (point.a, point.b)
+        mask[top: top + rows, left: left + cols] = 1.0
     return hint_ab, mask
+
+
+def simulated_counts(photos: int, seed: int, size: int = 64, batch: int = 100) -> np.ndarray:
+    """How many points the simulated user gives each of ``photos`` crops of ``size`` pixels, with
+    the batch-level "no hints" switch off: 1-pixel patches, so the hinted pixels count the points
+    (two of a photo's few points landing on one pixel of 4,096 is rare)."""
+    counts = []
+    for start in range(0, photos, batch):
+        ab = tf.zeros([min(batch, photos - start), size, size, 2])
+        _, mask = simulate_hints(ab, tf.constant([seed, start], tf.int64), sides=(1, 1), no_hint_batches=0.0)
+        counts.append(np.asarray(mask).sum(axis=(1, 2, 3)).astype(int))
+    return np.concatenate(counts)
+
+
+def expected_count(continue_probability: float = CONTINUE_PROBABILITY, max_points: int = MAX_POINTS) -> float:
+    """The mean number of points per photo, E[min(geometric, max_points)]."""
+    return float(sum(continue_probability ** k for k in range(1, max_points + 1)))

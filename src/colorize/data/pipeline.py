@@ -20,6 +20,7 @@ from colorize import config, lab
 from colorize.config import ColorizeError
 
 AUGMENTATIONS = ("none", "flip", "full")
+TARGETS = ("ab", "rgb", "ab+hints")
 
 #: The seeds' ``ImageDataGenerator(shear_range=0.3, zoom_range=0.3, rotation_range=30,
 #: horizontal_flip=True)``. Keras 3 no longer ships ImageDataGenerator; these are its settings
@@ -81,9 +82,11 @@ def make_pipeline(
     ``training=True``: shuffled each epoch, random crops, augmentation. ``training=False``:
     fixed centre crops in file order, no augmentation (validation must not change between epochs).
     ``target="rgb"`` pairs L with the crop's sRGB in [0, 1] instead (the seeds' RGB-output baseline).
+    ``target="ab+hints"``: the input is L with simulated user hints (:func:`colorize.data.hints.simulate_hints`)
+    ``[B, S, S, 4]``; training draws new hints every epoch, validation the same ones every epoch.
     """
-    if target not in ("ab", "rgb"):
-        raise ColorizeError(f"Unknown target {target!r}: use 'ab' or 'rgb'.")
+    if target not in TARGETS:
+        raise ColorizeError(f"Unknown target {target!r}: use one of {', '.join(TARGETS)}.")
     if augment not in AUGMENTATIONS:
         raise ColorizeError(f"Unknown augmentation {augment!r}: use one of {', '.join(AUGMENTATIONS)}.")
     size = int(crop_size)
@@ -130,6 +133,18 @@ def make_pipeline(
         return lightness, lab.normalize_ab(lab_batch[..., 1:], scale=ab_scale)
 
     dataset = dataset.map(to_lab, num_parallel_calls=tf.data.AUTOTUNE)
+    if target == "ab+hints":
+        from colorize.data.hints import simulate_hints
+
+        # Seeded apart from the crops; validation (no re-randomising) sees the same hints each epoch.
+        hint_seeds = tf.data.Dataset.random(seed=seed + 1, rerandomize_each_iteration=training).batch(2)
+
+        def with_hints(batch, hint_seed):
+            lightness, ab = batch
+            hint_ab, mask = simulate_hints(ab, hint_seed)
+            return tf.concat([lightness, hint_ab, mask], axis=-1), ab
+
+        dataset = tf.data.Dataset.zip((dataset, hint_seeds)).map(with_hints, num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = True
     return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)

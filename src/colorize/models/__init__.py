@@ -1,7 +1,8 @@
 """Model builders, one module per family, all behind one name -> builder table.
 
 Every builder returns an *uncompiled* ``keras.Model`` that maps normalised L ``[B, H, W, 1]`` to
-normalised ab ``[B, H, W, 2]`` (or, for the seeds' RGB baseline, sRGB ``[B, H, W, 3]``).
+normalised ab ``[B, H, W, 2]`` (or, for the seeds' RGB baseline, sRGB ``[B, H, W, 3]``); the hint
+network (:mod:`colorize.models.hint_unet`) takes L and three hint channels ``[B, H, W, 4]``.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import keras
 
 from colorize.config import ColorizeError
-from colorize.models import autoencoder, baseline, classifier, gan, unet
+from colorize.models import autoencoder, baseline, classifier, gan, hint_unet, unet
 from colorize.models.autoencoder import polychromify, seed000_autoencoder
 from colorize.models.baseline import seed000_baseline, seed001_rgb_baseline, updated_cnn
+from colorize.models.hint_unet import HINT_CHANNELS, takes_hints, widen_input_from
 from colorize.models.unet import unet as unet_model, unet_body
 
 BUILDERS = {
@@ -23,6 +25,7 @@ BUILDERS = {
     "unet": unet_model,
     "pix2pix": gan.pix2pix,
     "colorful_classifier": classifier.colorful_classifier,
+    "hint_unet": hint_unet.hint_unet,
 }
 
 
@@ -119,7 +122,7 @@ def output_kind(model: keras.Model) -> str:
     return {2: "ab", 3: "rgb"}.get(model.output_shape[-1], "distribution")
 
 
-__all__ = ["BUILDERS", "autoencoder", "baseline", "build", "classifier", "fixed_input_size", "gan",
+__all__ = ["BUILDERS", "HINT_CHANNELS", "autoencoder", "baseline", "build", "classifier", "fixed_input_size", "gan",
            "measured_receptive_field", "output_kind", "polychromify", "predictor",
-           "seed000_autoencoder", "seed000_baseline", "seed001_rgb_baseline", "stride", "unet", "unet_body",
-           "unet_model", "updated_cnn"]
+           "seed000_autoencoder", "seed000_baseline", "seed001_rgb_baseline", "stride", "takes_hints", "unet",
+           "unet_body", "unet_model", "updated_cnn", "widen_input_from"]
