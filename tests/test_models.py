@@ -21,6 +21,7 @@ SMALL = {
     "unet": dict(base_filters=4, depth=2),
     "pix2pix": dict(base_filters=4, depth=2, disc_filters=4, disc_downsamplings=2),
     "colorful_classifier": dict(base_filters=4, depth=2),
+    "hint_unet": dict(base_filters=4, depth=2),
 }
 FULLY_CONVOLUTIONAL = ("seed000_baseline", "seed001_rgb_baseline", "updated_cnn", "unet")
 #: (builder, its small params) of the dense families, every polychromify variant included
@@ -43,7 +44,12 @@ def test_every_builder_has_small_test_params():
 def test_builder_maps_an_l_batch_to_ab_or_rgb_in_range(name):
     model = models.build(name, **SMALL[name])
     assert isinstance(model, keras.Model) and not model.compiled  # uncompiled
-    out = np.asarray(model(_l_batch(SIZE, SIZE), training=False))
+    inputs = _l_batch(SIZE, SIZE)
+    if models.takes_hints(model):  # L, then hint ab and mask: one hinted square
+        hints = np.zeros(inputs.shape[:3] + (models.HINT_CHANNELS,), np.float32)
+        hints[:, 4:8, 4:8] = (0.3, -0.2, 1.0)
+        inputs = np.concatenate([inputs, hints], axis=-1)
+    out = np.asarray(model(inputs, training=False))
     kind = models.output_kind(models.predictor(model))  # a GAN colorizes with its generator
     if name == "colorful_classifier":
         assert kind == "distribution"

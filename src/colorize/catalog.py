@@ -1,9 +1,9 @@
 """Which trained models the course has, and which one colorizes photos by default.
 
 Lessons 03-07 record their headline runs by label in :mod:`colorize.registry` (``models/``);
-lesson 08 scores them all and records the one it recommends; lesson 09 records its hint network,
-which ``--model`` can pick (with ``--hints``) but lesson 08 never ranks. The ``colorize`` command uses that
-recommendation, or, before lesson 08 has run, the first lesson's model found in
+lesson 08 scores them all and records the one it recommends; a hint lesson (:data:`HINT_LESSONS`)
+records its hint network, which ``--model`` can pick (with ``--hints``) but lesson 08 never ranks.
+The ``colorize`` command uses that recommendation, or, before lesson 08 has run, the first lesson's model found in
 :data:`FALLBACK_LESSONS`, or else the newest run in ``models/``.
 """
 

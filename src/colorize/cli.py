@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="colour boldness of the classification model, 0 (boldest) to 1 (default 0.38)")
     parser.add_argument("--hints", metavar="JSON",
                         help='colour hints for one photo: a JSON list of {"x": .., "y": .., "color": "#rrggbb"} '
-                             '(pixels of the photo, optional "size"); needs a hint model (lesson 09)')
+                             '(pixels of the photo, optional "size"); needs a hint model (a hint_unet run)')
     parser.add_argument("--hints-image", metavar="IMAGE",
                         help="colour hints for one photo: an image its size whose non-transparent pixels are hints")
     parser.add_argument("--overwrite", action="store_true", help="replace results that already exist in --out")
@@ -127,7 +127,7 @@ def _with_hints(colorizer, description: str, jobs: list, hints_json: str | None,
 
     if not getattr(colorizer, "takes_hints", False):
         raise ColorizeError(f"the model {description} takes no colour hints; choose a hint model with --model "
-                            "(lesson 09 trains one; `colorize --list-models` lists them)")
+                            "(a `hint_unet` run; `colorize --list-models` marks them)")
     if len(jobs) != 1 or jobs[0].problem or jobs[0].notice:
         raise ColorizeError("--hints and --hints-image belong to one photo: name exactly one photo file")
     rgb = read_photo(jobs[0].source).rgb  # upright, as the user sees it and marks it

@@ -48,13 +48,13 @@ class ModelColorizer:
         self.takes_hints = models.takes_hints(model)
         self.hints = list(hints or [])
         if self.hints and not self.takes_hints:
-            raise ValueError("this model takes no colour hints: train a hint network (lesson 09) to use them")
+            raise ValueError("this model takes no colour hints: train a hint network (models.build('hint_unet')) to use them")
         self._compiled = [None]  # shared with the copies of with_hints: one graph for all of them
 
     def with_hints(self, hints) -> "ModelColorizer":
         """This colorizer with other hints (same model, same compiled graph)."""
         if hints and not self.takes_hints:
-            raise ValueError("this model takes no colour hints: train a hint network (lesson 09) to use them")
+            raise ValueError("this model takes no colour hints: train a hint network (models.build('hint_unet')) to use them")
         other = copy.copy(self)
         other.hints = list(hints or [])
         return other

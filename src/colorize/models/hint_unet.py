@@ -30,8 +30,10 @@ def hint_unet(base_filters: int = 16, depth: int = 4, convs_per_level: int = 2, 
 
 
 def takes_hints(model: keras.Model) -> bool:
-    """Whether a model's input carries hint channels besides L."""
-    return model.input_shape[-1] == 1 + HINT_CHANNELS
+    """Whether a model's input carries hint channels besides L (a subclassed model such as the GAN,
+    which has no single input shape, does not)."""
+    shape = getattr(model, "input_shape", None)
+    return shape is not None and shape[-1] == 1 + HINT_CHANNELS
 
 
 def widen_input_from(target: keras.Model, source: keras.Model) -> None:
