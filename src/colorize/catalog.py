@@ -1,9 +1,8 @@
 """Which trained models the course has, and which one colorizes photos by default.
 
 Lessons 03-07 record their headline runs by label in :mod:`colorize.registry` (``models/``);
-lesson 08 scores them all and records the one it recommends; a hint lesson (:data:`HINT_LESSONS`)
-records its hint network, which ``--model`` can pick (with ``--hints``) but lesson 08 never ranks.
-The ``colorize`` command uses that recommendation, or, before lesson 08 has run, the first lesson's model found in
+lesson 08 scores them all and records the one it recommends. The ``colorize`` command uses that
+recommendation, or, before lesson 08 has run, the first lesson's model found in
 :data:`FALLBACK_LESSONS`, or else the newest run in ``models/``.
 """
 
@@ -17,8 +16,6 @@ from colorize.config import ColorizeError
 
 TRAINING_LESSONS = ["03_baseline_cnn", "04_autoencoder", "05_unet", "06_gan", "07_colorful_classification"]
 EVALUATION_LESSON = "08_evaluation"
-#: Lessons whose models take colour hints: listed for ``--model``, never lesson 08's candidates.
-HINT_LESSONS = ["09_colour_hints"]
 #: Before lesson 08 has chosen: the GAN's vivid colours first, then the most faithful U-Net.
 FALLBACK_LESSONS = ["06_gan", "05_unet", "07_colorful_classification", "03_baseline_cnn", "04_autoencoder"]
 NO_MODEL_HINT = ("no trained model yet: run `make all` in the course folder to train the lessons' models "
@@ -61,11 +58,6 @@ def course_runs(report_missing: bool = False, profile: str | None = None) -> dic
     return {label: run for runs in runs_by_lesson(report_missing, profile).values() for label, run in runs.items()}
 
 
-def hint_runs(profile: str | None = None) -> dict:
-    """Every run the hint lessons recorded, by label (models that take ``--hints``)."""
-    return {label: run for lesson in HINT_LESSONS for label, run in recorded_runs(lesson, profile).items()}
-
-
 def record_recommendation(label: str, run, profile: str | None = None) -> None:
     """Lesson 08's verdict: the run the ``colorize`` command uses by default."""
     registry.record_recommendation(_profile(profile), label, run.name)
@@ -104,8 +96,7 @@ def other_runs() -> dict:
     a user's own), labelled readably by :func:`describe`, under their folder name."""
     from colorize.train import find_run
 
-    recorded = {run.name for profile in registry.profiles()
-                for run in [*course_runs(profile=profile).values(), *hint_runs(profile).values()]}
+    recorded = {run.name for profile in registry.profiles() for run in course_runs(profile=profile).values()}
     folder = config.models_dir()
     found = {}
     if folder.is_dir():
@@ -119,7 +110,6 @@ def available(include_other: bool = True) -> dict:
     """label -> run of every trained model a user can pick with ``--model``: the lessons'
     recorded models by label, then (``include_other``) other runs by folder name."""
     runs = course_runs()
-    runs.update({label: run for label, run in hint_runs().items() if label not in runs})
     if include_other:
         runs.update({name: run for name, run in other_runs().items() if name not in runs})
     return runs

@@ -73,7 +73,7 @@ def _list_models(show_all: bool) -> int:
     default = catalog.recommended()
     for label, run in runs.items():
         marker = "*" if default and run.name == default[1].name else " "
-        print(f"{marker} {label}" + ("  (takes --hints)" if run.record.get("model") == "hint_unet" else ""))
+        print(f"{marker} {label}")
     if runs:
         print("* the default model; pass a name above (in quotes) to --model")
     if others and show_all:
@@ -127,7 +127,7 @@ def _with_hints(colorizer, description: str, jobs: list, hints_json: str | None,
 
     if not getattr(colorizer, "takes_hints", False):
         raise ColorizeError(f"the model {description} takes no colour hints; choose a hint model with --model "
-                            "(a `hint_unet` run; `colorize --list-models` marks them)")
+                            "(a `hint_unet` run; `colorize --list-models --all` describes every run)")
     if len(jobs) != 1 or jobs[0].problem or jobs[0].notice:
         raise ColorizeError("--hints and --hints-image belong to one photo: name exactly one photo file")
     rgb = read_photo(jobs[0].source).rgb  # upright, as the user sees it and marks it

@@ -35,6 +35,18 @@ WORK_SIDE = config.get_profile("full").work_side
 CURVE_FILE = "hints_curve.csv"
 
 
+def _at_work_side(image: np.ndarray, work_side: int | None) -> np.ndarray:
+    """``image [H, W, C]`` area-shrunk so its longer side is at most ``work_side`` (None: as it is)."""
+    height, width = image.shape[:2]
+    if work_side is None or max(height, width) <= work_side:
+        return image
+    import tensorflow as tf
+
+    scale = work_side / max(height, width)
+    size = (max(1, round(height * scale)), max(1, round(width * scale)))
+    return tf.image.resize(image[None], size, method="area", antialias=True)[0].numpy()
+
+
 def photo_points(truth_lab: np.ndarray, count: int, photo_index: int, seed: int = config.SEED,
                  work_side: int | None = WORK_SIDE) -> list[HintPoint]:
     """The evaluation hints of the ``photo_index``-th test photo, in its pixel coordinates (a
@@ -42,16 +54,11 @@ def photo_points(truth_lab: np.ndarray, count: int, photo_index: int, seed: int 
     network's working size*, so the points are drawn on the photo's ab shrunk to ``work_side``
     (None: the photo's own size) and scaled back: a 3-px hint there covers about 15 px of a
     481-px photo."""
-    ab = np.asarray(truth_lab, np.float32)[..., 1:]
-    height, width = ab.shape[:2]
-    scale = 1.0 if work_side is None else min(1.0, work_side / max(height, width))
-    if scale < 1.0:
-        import tensorflow as tf
-
-        small = (max(1, round(height * scale)), max(1, round(width * scale)))
-        ab = tf.image.resize(ab[None], small, method="area", antialias=True)[0].numpy()
+    full_ab = np.asarray(truth_lab, np.float32)[..., 1:]
+    height, width = full_ab.shape[:2]
+    ab = _at_work_side(full_ab, work_side)
     points = sample_points(ab, count, seed=seed * 1_000_003 + photo_index)
-    if scale == 1.0:
+    if ab.shape[:2] == (height, width):
         return points
     scale_y, scale_x = ab.shape[0] / height, ab.shape[1] / width
     return [HintPoint(x=min(int(round(p.x / scale_x)), width - 1), y=min(int(round(p.y / scale_y)), height - 1),
@@ -76,11 +83,8 @@ class HintFill:
         import tensorflow as tf
 
         height, width = lightness.shape
-        scale = 1.0 if self.work_side is None else min(1.0, self.work_side / max(height, width))
-        size = (max(1, round(height * scale)), max(1, round(width * scale)))
-        small_l = (np.asarray(lightness, np.float32) if size == (height, width) else
-                   tf.image.resize(np.asarray(lightness, np.float32)[None, ..., None], size, method="area",
-                                   antialias=True)[0, ..., 0].numpy())
+        small_l = _at_work_side(np.asarray(lightness, np.float32)[..., None], self.work_side)[..., 0]
+        size = small_l.shape
         hint_ab, mask = render_points(self.hints, *size, scale=(size[0] / height, size[1] / width))
         ab = (propagation.nearest_hint_fill(hint_ab, mask) if self.kind == "nearest"
               else propagation.levin_fill(small_l, hint_ab, mask))
@@ -136,104 +140,9 @@ def hint_curve(tables: dict[tuple[str, int], pd.DataFrame], name: str) -> pd.Dat
 
 def write_hint_curve(curve: pd.DataFrame, reports: Path | None = None) -> Path:
     """``reports/hints_curve.csv``, replaced in one step (a reader never sees half a table)."""
-    import os
-    import tempfile
+    from colorize.results import write_result
 
-    path = (reports or config.reports_dir()) / CURVE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
-                                     delete=False, newline="") as handle:
-        curve[["hints", "psnr", "psnr_ci_low", "psnr_ci_high", "auc"]].to_csv(handle, index=False)
-    os.replace(handle.name, path)
-    return path
+    table = curve[["hints", "psnr", "psnr_ci_low", "psnr_ci_high", "auc"]]
+    return write_result((reports or config.reports_dir()) / CURVE_FILE,
+                        lambda file: table.to_csv(file, index=False), overwrite=True)
 
-
-def hints_on_gray(rgb: np.ndarray, points: list[HintPoint]) -> np.ndarray:
-    """The photo's gray (its L) with the hint squares painted in their colours: what the user gave."""
-    from colorize import lab
-
-    photo_lab = np.asarray(lab.rgb_to_lab_graph(rgb), np.float32)
-    hint_ab, mask = render_points(points, *rgb.shape[:2])
-    ab = np.where(mask > 0, hint_ab, 0.0).astype(np.float32)
-    return np.asarray(lab.join_to_uint8_graph(photo_lab[..., 0], ab))
-
-
-def gallery_rows(hintable, paths, counts, seed: int = config.SEED, max_side: int | None = None,
-                 photo_indices=None, work_side: int | None = WORK_SIDE) -> list[tuple]:
-    """:func:`colorize.plots.colorization_gallery` rows: per photo, the largest count's hints on
-    gray, then the colorizer with each count of hints (captioned with its PSNR)."""
-    rows = []
-    indices = range(len(paths)) if photo_indices is None else photo_indices
-    for index, path in zip(indices, paths):
-        truth = fit_within(read_rgb(path), max_side)
-        truth_lab = metrics._lab_of(truth)
-        points = photo_points(truth_lab, max(counts), index, seed, work_side)
-        shown = {f"the {max(counts)} hints": hints_on_gray(truth, points)}
-        for count in counts:
-            picture = metrics.colorize_rgb(hintable.with_hints(points[:count]), truth, truth_lab)
-            shown[f"{count} hint{'s' if count != 1 else ''}"] = (picture, f"PSNR {metrics.psnr(truth, picture):.1f} dB")
-        rows.append((Path(path).stem, truth, shown))
-    return rows
-
-
-def wrong_hint_effect(hintable, rgb: np.ndarray, points: list[HintPoint], which: int = 0,
-                      threshold: float = 10.0) -> dict:
-    """What one wrong hint does: hint ``which`` gets the opposite colour (-a, -b) and the rest stay
-    right. Returns both pictures, the per-pixel ab change map, the share of the photo whose ab
-    moved more than ``threshold`` Lab units, that area over the hint's own area, and how far from
-    the hint's centre the moved pixels lie (median, in pixels)."""
-    from colorize import lab
-
-    photo_lab = np.asarray(lab.rgb_to_lab_graph(rgb), np.float32)
-    lightness = photo_lab[..., 0]
-    wrong = points[which]
-    flipped = HintPoint(x=wrong.x, y=wrong.y, size=wrong.size, a=-wrong.a, b=-wrong.b)
-    right_ab = hintable.with_hints(points)(lightness)
-    wrong_ab = hintable.with_hints([*points[:which], flipped, *points[which + 1:]])(lightness)
-    change = np.linalg.norm(wrong_ab - right_ab, axis=-1)
-    moved = change > threshold
-    rows, cols = np.nonzero(moved)
-    centre = (wrong.y + wrong.size / 2, wrong.x + wrong.size / 2)
-    distances = np.hypot(rows - centre[0], cols - centre[1])
-    return {"right": np.asarray(lab.join_to_uint8_graph(lightness, right_ab)),
-            "wrong": np.asarray(lab.join_to_uint8_graph(lightness, wrong_ab)),
-            "change": change, "hint": wrong, "moved_share": float(moved.mean()),
-            "area_ratio": float(moved.sum() / wrong.size ** 2),
-            "median_distance": float(np.median(distances)) if len(distances) else 0.0,
-            "photo_diagonal": float(np.hypot(*rgb.shape[:2]))}
-
-
-def gain_by_photo(tables: dict[tuple[str, int], pd.DataFrame], name: str, count: int) -> pd.DataFrame:
-    """Per photo: the PSNR gain of ``count`` hints over none, and the photo's true colourfulness."""
-    with_hints = tables[name, count].set_index("photo")
-    without = tables[name, 0].set_index("photo")
-    return pd.DataFrame({"gain_db": with_hints["psnr"] - without["psnr"],
-                         "colorfulness_truth": without["colorfulness_truth"]})
-
-
-def crop_pictures(inputs: np.ndarray, ab: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """A hint pipeline batch as pictures: each crop's gray with its simulated hints painted, and
-    the crop's true colour (uint8 RGB)."""
-    from colorize import lab
-
-    inputs, ab = np.asarray(inputs), np.asarray(ab)
-    lightness = np.asarray(lab.denormalize_l(inputs[..., 0]))
-    hint_ab = np.asarray(lab.denormalize_ab(inputs[..., 1:3])) * inputs[..., 3:4]
-    true_ab = np.asarray(lab.denormalize_ab(ab))
-    hinted = [np.asarray(lab.join_to_uint8_graph(l, h)) for l, h in zip(lightness, hint_ab)]
-    truth = [np.asarray(lab.join_to_uint8_graph(l, t)) for l, t in zip(lightness, true_ab)]
-    return hinted, truth
-
-
-def leaderboard_rows(tables: dict[tuple[str, int], pd.DataFrame], names: dict[str, str], count: int,
-                     lesson: str) -> pd.DataFrame:
-    """Leaderboard rows for colorizers given ``count`` true hints per photo, labelled ``names[name]``
-    (say so in the label: a model given true colours is not comparable with automatic rows)."""
-    rows = []
-    for name, label in names.items():
-        table = tables[name, count]
-        summary = metrics.summarize(table, label)
-        _, low, high = intervals.bootstrap_mean_ci(table["psnr"])
-        rows.append({"model": label, "lesson": lesson, "recommended": False, **summary.to_dict(),
-                     "psnr_ci_low": low, "psnr_ci_high": high})
-    return pd.DataFrame(rows)

@@ -46,17 +46,19 @@ class ModelColorizer:
         self.stride = models.stride(model)
         self.output = models.output_kind(model)
         self.takes_hints = models.takes_hints(model)
-        self.hints = list(hints or [])
-        if self.hints and not self.takes_hints:
-            raise ValueError("this model takes no colour hints: train a hint network (models.build('hint_unet')) to use them")
+        self.hints = self._checked(hints)
         self._compiled = [None]  # shared with the copies of with_hints: one graph for all of them
+
+    def _checked(self, hints) -> list:
+        hints = list(hints or [])
+        if hints and not self.takes_hints:
+            raise ValueError("this model takes no colour hints: train a hint network (models.build('hint_unet')) to use them")
+        return hints
 
     def with_hints(self, hints) -> "ModelColorizer":
         """This colorizer with other hints (same model, same compiled graph)."""
-        if hints and not self.takes_hints:
-            raise ValueError("this model takes no colour hints: train a hint network (models.build('hint_unet')) to use them")
         other = copy.copy(self)
-        other.hints = list(hints or [])
+        other.hints = self._checked(hints)
         return other
 
     def _forward(self, inputs):

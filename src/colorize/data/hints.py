@@ -136,19 +136,3 @@ def render_points(points: list[HintPoint], height: int, width: int, scale: float
         mask[top: top + rows, left: left + cols] = 1.0
     return hint_ab, mask
 
-
-def simulated_counts(photos: int, seed: int, size: int = 64, batch: int = 100) -> np.ndarray:
-    """How many points the simulated user gives each of ``photos`` crops of ``size`` pixels, with
-    the batch-level "no hints" switch off: 1-pixel patches, so the hinted pixels count the points
-    (two of a photo's few points landing on one pixel of 4,096 is rare)."""
-    counts = []
-    for start in range(0, photos, batch):
-        ab = tf.zeros([min(batch, photos - start), size, size, 2])
-        _, mask = simulate_hints(ab, tf.constant([seed, start], tf.int64), sides=(1, 1), no_hint_batches=0.0)
-        counts.append(np.asarray(mask).sum(axis=(1, 2, 3)).astype(int))
-    return np.concatenate(counts)
-
-
-def expected_count(continue_probability: float = CONTINUE_PROBABILITY, max_points: int = MAX_POINTS) -> float:
-    """The mean number of points per photo, E[min(geometric, max_points)]."""
-    return float(sum(continue_probability ** k for k in range(1, max_points + 1)))
