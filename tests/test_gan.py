@@ -183,6 +183,7 @@ def test_a_killed_gan_run_resumes(dataset, home, monkeypatch):
             if epoch == 0:
                 raise KeyboardInterrupt
 
+    monkeypatch.setattr(training, "BACKUP_EVERY_SECONDS", 0.0)  # back up after every epoch
     settings = replace(GAN_SETTINGS, epochs=3)
     original = training._callbacks
     with monkeypatch.context() as patch:

@@ -39,7 +39,7 @@ HISTORY_COLUMNS = {"epoch", "loss", "val_loss", "seconds", "images_per_second"}
 
 
 class _KeepBest(keras.callbacks.Callback):
-    """Copies the weights of the best validation epoch, as ModelCheckpoint decides it."""
+    """Copies the weights of the best validation epoch, as ModelCheckpoint would decide it."""
 
     def __init__(self):
         super().__init__()
@@ -234,6 +234,7 @@ def test_a_downloaded_dataset_keeps_its_run_names_in_the_next_session(home, monk
 
 
 def test_a_killed_run_resumes_at_its_last_finished_epoch(home, dataset, monkeypatch, capsys):
+    monkeypatch.setattr(training, "BACKUP_EVERY_SECONDS", 0.0)  # back up after every epoch
     settings = replace(SETTINGS, epochs=4)
     run_dir = home / "models" / settings.run_name(dataset, "full")
     kill = _KillAfterEpoch(1)  # killed after epoch 2 of 4
@@ -265,6 +266,7 @@ def test_a_killed_run_resumes_at_its_last_finished_epoch(home, dataset, monkeypa
 
 
 def test_a_run_killed_between_its_log_and_its_backup_resumes_without_repeated_rows(home, dataset, monkeypatch):
+    monkeypatch.setattr(training, "BACKUP_EVERY_SECONDS", 0.0)
     settings = replace(SETTINGS, epochs=3)
     run_dir = home / "models" / settings.run_name(dataset, "full")
     with monkeypatch.context() as patch:
@@ -276,6 +278,28 @@ def test_a_run_killed_between_its_log_and_its_backup_resumes_without_repeated_ro
     run = training.train(dataset, settings, verbose=0)
     assert list(run.history["epoch"]) == [0, 1, 2]
     assert run.record["epochs_run"] == 3
+
+
+def test_a_run_killed_before_its_first_backup_starts_again_and_writes_the_best_epoch(home, dataset, monkeypatch,
+                                                                                     capsys):
+    # Backups are written at most every BACKUP_EVERY_SECONDS (an hour here): a kill before the
+    # first leaves neither a backup nor a model, and the next call trains from the start.
+    monkeypatch.setattr(training, "BACKUP_EVERY_SECONDS", 3600.0)
+    settings = replace(SETTINGS, epochs=3)
+    run_dir = home / "models" / settings.run_name(dataset, "full")
+    with monkeypatch.context() as patch:
+        _with_extra_callback(patch, _KillAfterEpoch(1))
+        with pytest.raises(KeyboardInterrupt):
+            training.train(dataset, settings, verbose=0)
+    assert not (run_dir / "backup").exists() and not (run_dir / "model.keras").exists()
+    keeper = _KeepBest()
+    with monkeypatch.context() as patch:
+        _with_extra_callback(patch, keeper)
+        run = training.train(dataset, settings, verbose=0)
+    assert "(resuming)" not in capsys.readouterr().out and list(run.history["epoch"]) == [0, 1, 2]
+    # the best epoch's weights, held in memory, were written when training ended
+    for saved, best in zip(run.load_model().get_weights(), keeper.weights, strict=True):
+        np.testing.assert_array_equal(saved, best)
 
 
 def test_same_seed_and_settings_in_fresh_homes_give_identical_losses(finished, home, dataset, monkeypatch):
@@ -430,7 +454,7 @@ def test_each_family_trains_through_its_own_recipe(name, params, recipe, target,
     chosen = training.recipe_for(models.build(name, **params))
     assert (chosen.name, chosen.target, chosen.keeps_last_epoch) == (recipe, target, keeps_last)
     kinds = {type(callback).__name__ for callback in chosen.callbacks(None, "model.keras", None)}
-    assert kinds == ({"StopOnCollapse", "GeneratorCheckpoint"} if recipe == "gan" else {"ModelCheckpoint"})
+    assert kinds == ({"StopOnCollapse", "GeneratorCheckpoint"} if recipe == "gan" else {"KeepBestWeights"})
 
 
 def test_a_finished_run_records_its_recipe(finished):

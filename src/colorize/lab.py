@@ -150,12 +150,15 @@ def _join_to_uint8(lightness_channel, ab) -> tf.Tensor:
     return lab_to_uint8_tensor(tf.concat([lightness_channel[..., None], ab], -1))
 
 
-# Compiled once for any image size. Scoring converts hundreds of full-resolution photos, and
-# colorizing a 12-megapixel photo converts ~50 strips; eager TensorFlow would dispatch every
-# small op of these conversions once per call.
-rgb_to_lab_graph = tf.function(rgb_to_lab, reduce_retracing=True)
-lightness_graph = tf.function(lightness, reduce_retracing=True)
-join_to_uint8_graph = tf.function(_join_to_uint8, reduce_retracing=True)
+# Compiled with XLA, once per image size. Scoring converts hundreds of full-resolution photos,
+# and colorizing a 12-megapixel photo converts ~50 strips; eager TensorFlow would dispatch every
+# small op of these conversions once per call, and a plain graph still runs each elementwise op
+# as its own pass over memory. XLA fuses them: on a 2-core Xeon a 481x321 photo's L+ab -> uint8
+# sRGB took 17 ms as a graph and 5 ms fused, its uint8 sRGB -> Lab 14-17 ms and 8.5 ms (a new
+# size costs ~0.2 s of compiling once).
+rgb_to_lab_graph = tf.function(rgb_to_lab, reduce_retracing=True, jit_compile=True)
+lightness_graph = tf.function(lightness, reduce_retracing=True, jit_compile=True)
+join_to_uint8_graph = tf.function(_join_to_uint8, reduce_retracing=True, jit_compile=True)
 
 
 # --- what the network sees -----------------------------------------------------------------
