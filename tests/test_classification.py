@@ -85,6 +85,22 @@ def test_a_slice_at_one_lightness_is_a_smaller_part_of_the_gamut(bins):
 # --- soft encoding --------------------------------------------------------------------------
 
 
+def test_nearest_bins_are_those_of_a_search_over_every_bin(bins):
+    from colorize.classification import _nearest_bins
+
+    rng = np.random.default_rng(3)
+    gamut = np.asarray(lab.rgb_to_lab(lab.all_8bit_colors(16)))[:, 1:]
+    ab = np.concatenate([rng.uniform(-110, 110, (20000, 2)), gamut, np.round(rng.uniform(-100, 100, (2000, 2)))])
+    squared, index = (t.numpy() for t in _nearest_bins(ab.astype(np.float32), bins, 5))
+    every = ((ab[:, None, :] - bins[None].astype(np.float64)) ** 2).sum(-1)  # [N, Q], float64
+    expected = np.sort(every, axis=-1)[:, :5]
+    picked = np.take_along_axis(every, index, axis=-1)
+    # the picked bins are the five nearest (ties may pick either bin) and come nearest first
+    np.testing.assert_allclose(np.sqrt(picked), np.sqrt(expected), atol=1e-3)
+    np.testing.assert_allclose(np.sqrt(squared), np.sqrt(expected), atol=1e-2)
+    assert (np.diff(squared, axis=-1) >= 0).all() and (index < len(bins)).all()
+
+
 def test_soft_encode_spreads_each_pixel_over_its_five_nearest_bins(bins):
     ab = _random_ab((2, 4, 4))
     encoded = cls.soft_encode(tf.constant(ab), bins)

@@ -190,17 +190,55 @@ def rebalancing_weights(p_smoothed, lam: float = LAMBDA) -> np.ndarray:
 # --- the target of one pixel ----------------------------------------------------------------
 
 
+#: The candidate table of :func:`_candidate_table` covers ab in [-_TABLE_REACH, _TABLE_REACH) in
+#: 1-unit cells: every sRGB colour (|a|, |b| <= 107.9), the only ab a loss target holds.
+_TABLE_REACH = 128
+
+
+@functools.lru_cache(maxsize=8)
+def _candidate_table(bins_bytes: bytes, neighbours: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each 1 x 1 ab cell, the bins that can be among the ``neighbours`` nearest of a point in
+    it: a bin is kept when its distance to the cell does not exceed the ``neighbours``-th
+    smallest distance from the cell's farthest corner to any bin. Returns the table
+    ``[cells, K]`` (bin indices in increasing order, padded with index ``Q``) and the bin centres
+    with a far-away padding centre appended ``[Q + 1, 2]``."""
+    bins = np.frombuffer(bins_bytes, dtype=np.float32).reshape(-1, 2).astype(np.float64)
+    edges = np.arange(-_TABLE_REACH, _TABLE_REACH, dtype=np.float64)
+    rows = []
+    for low_a in edges:  # one row of cells at a time: [cells, Q] distances
+        low = np.stack([np.full_like(edges, low_a), edges], axis=-1)[:, None, :]
+        high = low + 1.0
+        nearest_gap = np.maximum(np.maximum(low - bins, bins - high), 0.0)
+        farthest_gap = np.maximum(np.abs(bins - low), np.abs(bins - high))
+        closest = (nearest_gap ** 2).sum(-1)
+        farthest = np.partition((farthest_gap ** 2).sum(-1), neighbours - 1, axis=-1)[:, neighbours - 1:neighbours]
+        rows.extend(np.flatnonzero(row) for row in closest <= farthest)
+    width = max(len(row) for row in rows)
+    table = np.full((len(rows), width), len(bins), dtype=np.int32)
+    for cell, row in enumerate(rows):
+        table[cell, :len(row)] = row
+    centres = np.concatenate([bins, [[1e4, 1e4]]]).astype(np.float32)
+    return table, centres
+
+
 def _nearest_bins(ab: tf.Tensor, bins: np.ndarray, neighbours: int) -> tuple[tf.Tensor, tf.Tensor]:
     """Squared distances ``[N, k]`` and indices ``[N, k]`` of the ``k`` nearest bins, nearest first,
-    for ab flattened to ``[N, 2]``."""
+    for ab flattened to ``[N, 2]``. Each pixel is compared with its cell's few candidate bins
+    (:func:`_candidate_table`, at most ~10) instead of all ``Q``: the same bins (ties go to the
+    lower index either way) at a tenth of the cost of a top-k over 261 distances, which had
+    been a fifth of the classifier's training step."""
     flat = tf.reshape(tf.cast(ab, tf.float32), [-1, 2])
-    centres = tf.constant(np.asarray(bins, dtype=np.float32))
-    # |x - c|^2 expanded: an [N, Q] matrix product instead of an [N, Q, 2] difference tensor.
+    table, centres = _candidate_table(np.ascontiguousarray(bins, dtype=np.float32).tobytes(), int(neighbours))
+    side = 2 * _TABLE_REACH
+    cell = tf.clip_by_value(tf.cast(tf.floor(flat), tf.int32) + _TABLE_REACH, 0, side - 1)
+    candidates = tf.gather(tf.constant(table), cell[:, 0] * side + cell[:, 1])  # [N, K]
+    candidate_centres = tf.gather(tf.constant(centres), candidates)  # [N, K, 2]
+    # |x - c|^2 expanded, as a full comparison would compute it.
     squared = (tf.reduce_sum(flat ** 2, axis=-1, keepdims=True)
-               - 2.0 * tf.matmul(flat, centres, transpose_b=True)
-               + tf.reduce_sum(centres ** 2, axis=-1)[None, :])
-    negative, index = tf.math.top_k(-tf.maximum(squared, 0.0), k=neighbours)
-    return -negative, index
+               - 2.0 * tf.reduce_sum(flat[:, None, :] * candidate_centres, axis=-1)
+               + tf.reduce_sum(candidate_centres ** 2, axis=-1))
+    negative, position = tf.math.top_k(-tf.maximum(squared, 0.0), k=neighbours)
+    return -negative, tf.gather(candidates, position, batch_dims=1)
 
 
 def _soft_weights(ab, bins, neighbours, sigma):
