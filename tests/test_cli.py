@@ -248,6 +248,27 @@ def test_the_installed_command_runs_as_a_program(home, tmp_path):
     assert read_image(tmp_path / "out" / "old photo.jpg")[0].shape == (120, 180, 3)
 
 
+def test_help_and_the_model_list_start_without_tensorflow_or_matplotlib(home):
+    # The package root imports lazily and a run's record is read without TensorFlow, so these
+    # answer in a fraction of a second (TensorFlow alone takes seconds to import).
+    script = ("import sys\nfrom colorize import cli\n"
+              "for argv in (['--help'], ['--list-models']):\n"
+              "    try:\n        cli.main(argv)\n    except SystemExit:\n        pass\n"
+              "print(sorted(name for name in ('tensorflow', 'keras', 'matplotlib') if name in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, config.HOME_ENV: str(home)}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "usage: colorize" in done.stdout and LABEL in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_tensorflow_imported_through_the_package_prints_nothing():
+    done = subprocess.run([sys.executable, "-c", "import colorize.lab, tensorflow, logging; "
+                                                 "print(tensorflow.get_logger().level == logging.ERROR)"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "True" and done.stderr == ""
+
+
 def test_a_run_trained_outside_the_lessons_is_used_when_none_is_recorded(in_tiny_course, tmp_path, monkeypatch,
                                                                           capsys):
     import shutil

@@ -4,9 +4,12 @@ The method throughout is CIELAB: a network sees the lightness L of a photo, pred
 colour channels ab, and L is kept from the input. Modules, one job each:
 
 ``config`` profiles, paths, seeds · ``lab`` sRGB <-> Lab in TensorFlow · ``data`` datasets and
-tf.data · ``models`` model builders · ``train`` fitting and run records · ``predict`` colorizing
-photos of any size · ``metrics`` scores · ``plots`` figure style and ``save_fig`` · ``reporting``
-lesson set-up and the reports index.
+tf.data · ``models`` model builders · ``train`` fitting · ``runs`` finished runs on disk ·
+``predict`` colorizing photos of any size · ``metrics`` scores · ``plots`` figure style and
+``save_fig`` · ``reporting`` lesson set-up and the reports index.
+
+``import colorize`` imports none of them: each module (``colorize.train``, ``cz.save_fig``, ...)
+is imported on first use, so the command line starts without TensorFlow when it needs none.
 """
 
 from __future__ import annotations
@@ -14,46 +17,69 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 import os as _os
+import sys as _sys
+from importlib.machinery import PathFinder as _PathFinder
 
 # TensorFlow's C++ start-up chatter would bury the one-line messages the course prints.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its C++ start-up lines hidden (TF 2.21's oneDNN notice is printed
-    before TF_CPP_MIN_LOG_LEVEL is read); if the import fails, what it printed is shown."""
-    import sys
-    import tempfile
+class _QuietLoader:
+    """Runs TensorFlow's own loader with file descriptor 2 sent to a temporary file (TF 2.21
+    prints its oneDNN notice before it reads TF_CPP_MIN_LOG_LEVEL); if the import fails, what it
+    printed is shown. Then the library loggers are quieted (:func:`_quiet_library_loggers`)."""
 
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = _os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        _os.dup2(captured.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-        except BaseException:
-            _os.dup2(saved, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode(errors="replace"))
-            raise
-        finally:
-            _os.dup2(saved, 2)
-            _os.close(saved)
+    def __init__(self, loader):
+        self.loader = loader
+
+    def __getattr__(self, name):  # everything else (resource readers, ...) is the real loader's
+        return getattr(self.loader, name)
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        import tempfile
+
+        _sys.stderr.flush()
+        saved = _os.dup(2)
+        with tempfile.TemporaryFile() as captured:
+            _os.dup2(captured.fileno(), 2)
+            try:
+                self.loader.exec_module(module)
+            except BaseException:
+                _os.dup2(saved, 2)
+                captured.seek(0)
+                _sys.stderr.write(captured.read().decode(errors="replace"))
+                raise
+            finally:
+                _os.dup2(saved, 2)
+                _os.close(saved)
+        _quiet_library_loggers(module)
 
 
-_import_tensorflow_quietly()
+class _QuietTensorFlowFinder:
+    """Finds ``tensorflow`` the normal way, once, and gives it :class:`_QuietLoader`: whichever
+    module of the package imports TensorFlow first, it arrives quietly, and the commands that need
+    no TensorFlow (``colorize --help``, ``--list-models``) never import it."""
+
+    def find_spec(self, name, path=None, target=None):
+        # No import may happen in here before the name test: it would come back to this finder.
+        if name != "tensorflow":
+            return None
+        _sys.meta_path.remove(self)
+        spec = _PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
 
 
-def _quiet_library_loggers() -> None:
+def _quiet_library_loggers(tensorflow) -> None:
     """Reports must not show library chatter: TensorFlow's Python logger warns about retracing when
     several colorizers each compile their own forward pass (expected here), and tqdm.auto warns
     about missing notebook widgets inside papermill's kernel."""
     import logging
     import warnings
-
-    import tensorflow
 
     tensorflow.get_logger().setLevel(logging.ERROR)
     try:
@@ -65,12 +91,39 @@ def _quiet_library_loggers() -> None:
     warnings.filterwarnings("ignore", message="IProgress not found")
 
 
-_quiet_library_loggers()
+def _install_quiet_tensorflow_import() -> None:
+    if "tensorflow" in _sys.modules:  # imported before the course: quiet its loggers at least
+        _quiet_library_loggers(_sys.modules["tensorflow"])
+    elif not any(isinstance(finder, _QuietTensorFlowFinder) for finder in _sys.meta_path):
+        _sys.meta_path.insert(0, _QuietTensorFlowFinder())
 
-from colorize import config, data, explore, lab, metrics, models, plots, predict, reporting, resolution, train  # noqa: E402
-from colorize.config import SEED, ColorizeError, get_profile, set_seed  # noqa: E402
-from colorize.plots import save_fig  # noqa: E402
-from colorize.reporting import record_summary, start_lesson  # noqa: E402
+
+_install_quiet_tensorflow_import()
+
+#: The package's modules and names, imported when first used (``import colorize`` alone
+#: imports neither TensorFlow nor matplotlib, so the command line starts in a fraction of a second).
+_SUBMODULES = ("config", "data", "explore", "lab", "metrics", "models", "plots", "predict", "reporting",
+               "resolution", "train")
+_NAMES = {"SEED": "config", "ColorizeError": "config", "get_profile": "config", "set_seed": "config",
+          "save_fig": "plots", "record_summary": "reporting", "start_lesson": "reporting"}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _NAMES:
+        return getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
+    if not name.startswith("_"):  # any module of the package: ``cz.evaluation`` as ``cz.train``
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as missing:
+            if missing.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBMODULES) | set(_NAMES))
 
 
 def versions() -> dict[str, str]:

@@ -37,7 +37,7 @@ def _profile(profile: str | None) -> str:
 
 def recorded_runs(lesson: str, profile: str | None = None, report_missing: bool = False) -> dict:
     """{label: run} that ``lesson`` recorded under ``profile`` and that is still on disk."""
-    from colorize.train import find_run
+    from colorize.runs import find_run
 
     names = registry.recorded_names(lesson, _profile(profile))
     runs = {label: find_run(name) for label, name in names.items()}
@@ -65,7 +65,7 @@ def record_recommendation(label: str, run, profile: str | None = None) -> None:
 
 def recommended() -> tuple[str, object] | None:
     """(label, run) the ``colorize`` command uses by default, or None if nothing is trained."""
-    from colorize.train import RUN_FILE, find_run
+    from colorize.runs import RUN_FILE, find_run
 
     choice = registry.recommendation()
     if choice and (run := find_run(choice[1])) is not None:
@@ -94,7 +94,7 @@ def describe(run) -> str:
 def other_runs() -> dict:
     """label -> run of the finished runs in ``models/`` that no lesson recorded (sweeps, seed runs,
     a user's own), labelled readably by :func:`describe`, under their folder name."""
-    from colorize.train import find_run
+    from colorize.runs import find_run
 
     recorded = {run.name for profile in registry.profiles() for run in course_runs(profile=profile).values()}
     folder = config.models_dir()
@@ -122,7 +122,7 @@ def choose(spec: str | None = None, work_side: int | None = None, temperature: f
 
     from colorize import precision
     from colorize.predict import ModelColorizer
-    from colorize.train import MODEL_FILE, RUN_FILE, Run, find_run
+    from colorize.runs import MODEL_FILE, RUN_FILE, Run, find_run
 
     if spec is None:
         choice = recommended()

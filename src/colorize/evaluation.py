@@ -72,7 +72,7 @@ def mse_rgb(table: pd.DataFrame) -> pd.Series:
 
 def total_train_seconds(run) -> float:
     """A run's training time including the runs it started from (a GAN's L1 pre-training)."""
-    from colorize.train import find_run
+    from colorize.runs import find_run
 
     seconds, seen = 0.0, set()
     while run is not None and run.name not in seen:

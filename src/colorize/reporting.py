@@ -130,7 +130,7 @@ def read_summary(notebook: str) -> dict:
 def recorded_runs(notebooks: list[str], report_missing: bool = True, profile: str | None = None) -> dict:
     """The runs earlier lessons recorded, by label; says which lessons have none (not run yet)."""
     from colorize import registry
-    from colorize.train import find_run
+    from colorize.runs import find_run
 
     found = {}
     for notebook in notebooks:

@@ -39,14 +39,14 @@ from colorize import config, models, precision
 from colorize.config import ColorizeError
 from colorize.data.pipeline import make_pipeline
 from colorize.data.sources import Dataset
+# A finished run on disk and its files (re-exported here; reading them needs no TensorFlow).
+from colorize.runs import (BACKUP_DIR, DISCRIMINATOR_FILE, HISTORY_FILE, MODEL_FILE, PRIOR_FILE,  # noqa: F401
+                           RUN_FILE, Run, find_run)
 
 LOSSES = {"mse": "mean_squared_error", "l2": "mean_squared_error", "mae": "mean_absolute_error",
           "l1": "mean_absolute_error"}
 #: Losses of distribution models (Zhang et al.): lambda of the class rebalancing (1: none).
 DISTRIBUTION_LOSSES = {"rebalanced_ce": 0.5, "ce": 1.0}
-PRIOR_FILE = "prior.npz"  # distribution runs: the colour prior and class weights they trained with
-RUN_FILE, HISTORY_FILE, MODEL_FILE, BACKUP_DIR = "run.json", "history.csv", "model.keras", "backup"
-DISCRIMINATOR_FILE = "discriminator.keras"  # GAN runs only
 #: A run backs up (and writes its best weights so far) at the end of the first epoch this long
 #: after its last backup, so a kill loses at most about this much training. Writing the backup
 #: and the best model after every epoch cost ~0.7 s of a U-Net's 4-5 s epoch on a 2-core CPU.
@@ -100,58 +100,6 @@ class TrainSettings:
                               sort_keys=True)
         digest = hashlib.sha1(identity.encode()).hexdigest()[:8]
         return f"{self.model}-{self.loss}-lr{self.learning_rate:g}-e{self.epochs}-{dataset.name}-{profile}-{digest}"
-
-
-@dataclass
-class Run:
-    """A finished training run on disk."""
-
-    directory: Path
-    record: dict
-
-    @classmethod
-    def from_directory(cls, directory: Path) -> "Run | None":
-        """The run kept in ``directory``, or None if it holds no finished run (no run record)."""
-        record = Path(directory) / RUN_FILE
-        return cls(Path(directory).resolve(), json.loads(record.read_text())) if record.is_file() else None
-
-    @property
-    def name(self) -> str:
-        return self.directory.name
-
-    @property
-    def history(self) -> pd.DataFrame:
-        return pd.read_csv(self.directory / HISTORY_FILE)
-
-    @property
-    def precision(self) -> str:
-        """The dtype policy the run trained in (runs from before the knob: float32)."""
-        return self.record.get("precision") or self.record.get("settings", {}).get("precision") or "float32"
-
-    def load_model(self) -> keras.Model:
-        """The trained network (a GAN's generator), computing in float32 whatever it trained in."""
-        return precision.as_float32(keras.models.load_model(self.directory / MODEL_FILE, compile=False))
-
-    def load_discriminator(self) -> keras.Model:
-        """A GAN run's discriminator at the generator's best epoch (in float32, as :meth:`load_model`)."""
-        path = self.directory / DISCRIMINATOR_FILE
-        if not path.is_file():
-            raise ColorizeError(f"Run {self.name} has no discriminator: only GAN runs keep one.")
-        return precision.as_float32(keras.models.load_model(path, compile=False))
-
-    def colorizer(self, temperature: float | None = None):
-        """This run's model as a colorizer (L -> ab at any photo size) for :mod:`colorize.metrics`;
-        ``temperature``: the annealed mean's T for distribution models (default 0.38)."""
-        from colorize.predict import ModelColorizer
-
-        return ModelColorizer(self.load_model(), work_side=self.record["settings"]["work_side"], temperature=temperature)
-
-    def prior(self) -> dict[str, np.ndarray]:
-        """A distribution run's colour prior, smoothed prior and class weights."""
-        path = self.directory / PRIOR_FILE
-        if not path.is_file():
-            raise ColorizeError(f"Run {self.name} has no colour prior: only distribution models keep one.")
-        return dict(np.load(path))
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -407,11 +355,6 @@ def recipe_for(model: keras.Model) -> Recipe:
 
 
 # --- the entry point --------------------------------------------------------------------------
-
-def find_run(name: str) -> Run | None:
-    """A finished run by name, or None."""
-    return Run.from_directory(config.models_dir() / name)
-
 
 def settings_for(profile: config.Profile, model: str, **knobs) -> TrainSettings:
     """Settings for ``model`` sized by a profile (crop, working side, batch) and capped by it
