@@ -30,7 +30,7 @@ def _isolated(monkeypatch, tmp_path):
     monkeypatch.delenv(config.DATA_DIR_ENV, raising=False)
     monkeypatch.delenv("PYTHONHASHSEED", raising=False)  # set_seed sets it
     monkeypatch.setenv(config.HOME_ENV, str(tmp_path / "home"))
-    monkeypatch.setitem(plots._current, "notebook", "scratch")
+    monkeypatch.setattr(reporting, "_current", {})
     yield
     plt.close("all")
 
@@ -105,14 +105,14 @@ def _small_figure() -> plt.Figure:
 
 
 def test_save_fig_writes_under_reports_figures(tmp_path):
-    plots.set_notebook("98_figs")
-    path = plots.save_fig(_small_figure(), "curve")
+    reporting._current["notebook"] = "98_figs"
+    path = reporting.save_fig(_small_figure(), "curve")
     assert path == (tmp_path / "home").resolve() / "reports" / "figures" / "98_figs" / "curve.png"
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = path.parent / reporting.SUMMARY_FILE
     assert not summary.exists()  # not a key figure
 
-    key = plots.save_fig(_small_figure(), "best", key=True)
+    key = reporting.save_fig(_small_figure(), "best", key=True)
     assert key.is_file()
     assert json.loads(summary.read_text())["key_figure"] == "best.png"
 
@@ -125,8 +125,8 @@ def test_photo_figures_are_saved_and_shown_as_jpeg_to_keep_reports_small(tmp_pat
     photo = skimage_data.astronaut()
     gallery = plots.image_grid([photo, photo], ["a", "b"], ncols=2)
     assert plots.is_photographic(gallery) and not plots.is_photographic(_small_figure())
-    plots.set_notebook("98_figs")
-    path = plots.save_fig(gallery, "gallery")
+    reporting._current["notebook"] = "98_figs"
+    path = reporting.save_fig(gallery, "gallery")
     assert path.suffix == ".jpg" and path.read_bytes()[:3] == b"\xff\xd8\xff"
 
     shell = InteractiveShell.instance()
@@ -147,7 +147,7 @@ def test_start_lesson_and_record_summary(tmp_path, capsys):
     assert lesson.name == "99_test" and lesson.profile.name == "smoke" and lesson.seed == config.SEED
     assert lesson.dataset.name == "sample"
     assert all(n <= 4 for n in lesson.dataset.counts().values())
-    assert plots._current["notebook"] == "99_test"
+    assert reporting._current["notebook"] == "99_test"
     printed = capsys.readouterr().out
     assert "Dataset: sample" in printed and "smoke" in printed
 

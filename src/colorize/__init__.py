@@ -5,8 +5,8 @@ colour channels ab, and L is kept from the input. Modules, one job each:
 
 ``config`` profiles, paths, seeds · ``lab`` sRGB <-> Lab in TensorFlow · ``data`` datasets and
 tf.data · ``models`` model builders · ``train`` fitting · ``runs`` finished runs on disk ·
-``predict`` colorizing photos of any size · ``metrics`` scores · ``plots`` figure style and
-``save_fig`` · ``reporting`` lesson set-up and the reports index.
+``predict`` colorizing photos of any size · ``metrics`` scores · ``plots`` figure style ·
+``reporting`` lesson set-up, ``save_fig`` and the reports index.
 
 ``import colorize`` imports none of them: each module (``colorize.train``, ``cz.save_fig``, ...)
 is imported on first use, so the command line starts without TensorFlow when it needs none.
@@ -105,7 +105,7 @@ _install_quiet_tensorflow_import()
 _SUBMODULES = ("config", "data", "explore", "lab", "metrics", "models", "plots", "predict", "reporting",
                "resolution", "train")
 _NAMES = {"SEED": "config", "ColorizeError": "config", "get_profile": "config", "set_seed": "config",
-          "save_fig": "plots", "record_summary": "reporting", "start_lesson": "reporting"}
+          "save_fig": "reporting", "record_summary": "reporting", "start_lesson": "reporting"}
 
 
 def __getattr__(name: str):

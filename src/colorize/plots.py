@@ -1,20 +1,20 @@
-"""One figure style and one ``save_fig`` for the whole course, plus the figures lessons share.
+"""One figure style for the whole course, plus the figures lessons share.
 
-Figures are written to ``reports/figures/<notebook>/<name>.png``; the notebook name is set once
-per notebook by :func:`colorize.reporting.start_lesson`.
+Lessons save figures with :func:`colorize.reporting.save_fig` (``reports/figures/<notebook>/``),
+which asks :func:`is_photographic` whether a figure is a photo (JPEG) or a chart (PNG); this
+module knows nothing of reports.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from colorize import config, lab
+from colorize import lab
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,7 +35,6 @@ STYLE = {
     "image.interpolation": "nearest",
 }
 
-_current = {"notebook": "scratch"}
 
 
 # Photos stored as PNG cost about 2 MB per gallery; JPEG at this quality looks the same on
@@ -84,33 +83,6 @@ def _show_photographs_as_jpeg() -> None:
     formatters = shell.display_formatter.formatters
     formatters["image/png"].for_type(Figure, lambda fig: None if is_photographic(fig) else _figure_bytes(fig, "png"))
     formatters["image/jpeg"].for_type(Figure, lambda fig: _figure_bytes(fig, "jpeg") if is_photographic(fig) else None)
-
-
-def set_notebook(name: str) -> None:
-    """Figures saved from now on go to ``reports/figures/<name>/``."""
-    _current["notebook"] = name
-
-
-def figure_dir(notebook: str | None = None) -> Path:
-    return config.reports_dir() / "figures" / (notebook or _current["notebook"])
-
-
-def save_fig(fig: plt.Figure, name: str, key: bool = False) -> Path:
-    """Save ``fig`` as ``reports/figures/<notebook>/<name>.png`` (``.jpg`` for a
-    :func:`photographic` figure); ``key=True`` makes it the figure the reports index shows."""
-    folder = figure_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    if is_photographic(fig):
-        path = folder / f"{name}.jpg"
-        fig.savefig(path, pil_kwargs={"quality": PHOTO_JPEG_QUALITY})
-    else:
-        path = folder / f"{name}.png"
-        fig.savefig(path)
-    if key:
-        from colorize import reporting
-
-        reporting.set_key_figure(_current["notebook"], path)
-    return path
 
 
 def titled_layout(fig: plt.Figure, title: str = "") -> plt.Figure:

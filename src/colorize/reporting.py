@@ -75,7 +75,6 @@ def start_lesson(name: str, profile: str = "full", dataset: str = "auto", data_d
     config.set_seed(seed)
     plots.use_style()
     _current.update(notebook=name, profile=config.get_profile(profile, **profile_overrides).name)
-    plots.set_notebook(name)
     chosen = config.get_profile(profile, **profile_overrides)
     data = load_dataset(dataset, data_dir=data_dir or None, profile=chosen)
     _say(f"**{data.describe()}**  \nProfile `{chosen.name}`: {chosen.description}. Seed {seed}.")
@@ -84,8 +83,35 @@ def start_lesson(name: str, profile: str = "full", dataset: str = "auto", data_d
     return Lesson(name, chosen, data, seed, ClaimLedger(chosen.name))
 
 
+def _notebook(notebook: str | None = None) -> str:
+    """``notebook``, else the lesson being run (``scratch`` outside a lesson)."""
+    return notebook or _current.get("notebook", "scratch")
+
+
+def figure_dir(notebook: str | None = None) -> Path:
+    """``reports/figures/<notebook>/``: where a lesson's figures and its summary go."""
+    return config.reports_dir() / "figures" / _notebook(notebook)
+
+
+def save_fig(fig, name: str, key: bool = False) -> Path:
+    """Save ``fig`` as ``reports/figures/<lesson>/<name>.png`` (``.jpg`` for a
+    :func:`colorize.plots.is_photographic` figure); ``key=True`` makes it the figure the reports
+    index shows."""
+    folder = figure_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    if plots.is_photographic(fig):
+        path = folder / f"{name}.jpg"
+        fig.savefig(path, pil_kwargs={"quality": plots.PHOTO_JPEG_QUALITY})
+    else:
+        path = folder / f"{name}.png"
+        fig.savefig(path)
+    if key:
+        set_key_figure(_notebook(), path)
+    return path
+
+
 def _summary_path(notebook: str) -> Path:
-    return plots.figure_dir(notebook) / SUMMARY_FILE
+    return figure_dir(notebook) / SUMMARY_FILE
 
 
 def write_summary(notebook: str, fields: dict) -> None:
@@ -103,7 +129,7 @@ def set_key_figure(notebook: str, figure: Path) -> None:
 
 def record_summary(line: str, notebook: str | None = None) -> None:
     """The one line the reports index shows for this lesson (a measured result, not a promise)."""
-    write_summary(notebook or plots._current["notebook"], {"summary": line})
+    write_summary(_notebook(notebook), {"summary": line})
     _say(f"**Summary:** {line}")
 
 
@@ -117,7 +143,7 @@ def record_runs(runs: dict, notebook: str | None = None, profile: str | None = N
     The record lives with the runs (:mod:`colorize.registry`), not in the reports."""
     from colorize import registry
 
-    registry.record_runs(notebook or plots._current["notebook"], profile or _current_profile(),
+    registry.record_runs(_notebook(notebook), profile or _current_profile(),
                          {label: run.name for label, run in runs.items()})
 
 
