@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 import os as _os
 import sys as _sys
+import warnings as _warnings
 from importlib.machinery import PathFinder as _PathFinder
 
 # TensorFlow's C++ start-up chatter would bury the one-line messages the course prints.
@@ -76,10 +77,8 @@ class _QuietTensorFlowFinder:
 
 def _quiet_library_loggers(tensorflow) -> None:
     """Reports must not show library chatter: TensorFlow's Python logger warns about retracing when
-    several colorizers each compile their own forward pass (expected here), and tqdm.auto warns
-    about missing notebook widgets inside papermill's kernel."""
+    several colorizers each compile their own forward pass (expected here)."""
     import logging
-    import warnings
 
     tensorflow.get_logger().setLevel(logging.ERROR)
     try:
@@ -88,7 +87,6 @@ def _quiet_library_loggers(tensorflow) -> None:
         absl.logging.set_verbosity(absl.logging.ERROR)
     except ImportError:
         pass
-    warnings.filterwarnings("ignore", message="IProgress not found")
 
 
 def _install_quiet_tensorflow_import() -> None:
@@ -99,6 +97,9 @@ def _install_quiet_tensorflow_import() -> None:
 
 
 _install_quiet_tensorflow_import()
+
+# tqdm.auto warns about missing notebook widgets inside papermill's kernel; no report shows it.
+_warnings.filterwarnings("ignore", message="IProgress not found")
 
 #: The package's modules and names, imported when first used (``import colorize`` alone
 #: imports neither TensorFlow nor matplotlib, so the command line starts in a fraction of a second).
