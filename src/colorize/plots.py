@@ -36,7 +36,6 @@ STYLE = {
 }
 
 
-
 # Photos stored as PNG cost about 2 MB per gallery; JPEG at this quality looks the same on
 # screen and keeps each executed report (which embeds every figure) under a few MB.
 PHOTO_JPEG_QUALITY = 85

@@ -294,8 +294,8 @@ class Recipe:
         model.compile(optimizer=keras.optimizers.Adam(_learning_rate(settings, steps_per_epoch)),
                       loss=self.loss(settings, dataset, run_dir))
         # Created here, eagerly, Adam's slot variables are not created inside fit's first traced
-        # step, which TensorFlow then traces a second time: a U-Net's first epoch took ~13 s
-        # instead of ~3 (2-core Xeon); the slots start at zero either way.
+        # step, which TensorFlow then traces a second time: a U-Net's first epoch took 15.7 s
+        # instead of 9.0 (2-core Xeon); the slots start at zero either way.
         model.optimizer.build(model.trainable_variables)
 
     def loss(self, settings: TrainSettings, dataset: Dataset, run_dir: Path):
