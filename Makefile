@@ -30,11 +30,12 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning
 # The lessons' kernel keeps native libraries' log lines out of the reports (see its config file).
 LESSON_KERNEL_ENV := IPYTHONDIR=$(CURDIR)/notebooks/.ipython
 
-.PHONY: help setup data notebooks reports all test unit-test notebook-test lab clean bench
+.PHONY: help setup data notebooks reports all test unit-test notebook-test browser lab clean bench serve
 help:
 	@echo "make all    set up if needed, get data, run every lesson, write reports/  (PROFILE=$(PROFILE) DATASET=$(DATASET))"
 	@echo "make test   set up if needed, unit tests + every notebook under the smoke profile (nbval)"
 	@echo "make lab    open the lessons in JupyterLab"
+	@echo "make serve  the web page and HTTP API on http://127.0.0.1:8000/ (colorize serve)"
 	@echo "make bench  training speed against this CPU's matmul peak in float32 and bfloat16, whether bfloat16 changes what the U-Net learns, and a 12 MP photo through colorize (reports/bench/)"
 	@echo "make clean  remove built HTML reports and caches (keeps data/, models/ and reports/*.ipynb)"
 
@@ -79,8 +80,23 @@ all: notebooks reports
 test:
 	@$(MAKE) --no-print-directory -j2 --output-sync=target unit-test notebook-test
 
-unit-test: setup
+unit-test: setup browser
 	$(PY) -m pytest tests -q
+
+# The web page's test drives Debian's Chromium headless through Playwright (Playwright's own
+# browser download is not reachable offline). Installed once, where this user may install
+# packages; elsewhere that one test is skipped and says how to get it.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser test (once, about a minute)..."; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 \
+	      || echo "could not install chromium: the browser test will be skipped"; \
+	  else \
+	    echo "no $(CHROMIUM): the browser test will be skipped (sudo apt-get install chromium to run it)"; \
+	  fi; \
+	fi
 
 # nbval cannot pass papermill parameters: the smoke profile is forced through the environment.
 # Everything the lessons write (trained runs, caches, figures, summaries) goes to a scratch course
@@ -97,10 +113,14 @@ notebook-test: setup
 lab: setup
 	$(PY) -m jupyter lab notebooks/
 
+serve: setup
+	$(PY) -m colorize.cli serve
+
 bench: setup
 	$(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_precision.py
 	$(PY) benchmarks/bench_colorize.py
+	$(PY) benchmarks/bench_serve.py
 
 clean:
 	rm -f reports/*.html

@@ -7,6 +7,10 @@ a second run on the same folder at the same time). A photo that cannot be done i
 stderr and the run goes on. Exit status: 0 all done (or skipped), 1 some photos failed (or the disk
 filled up), 2 nothing could start (no model, bad option, an --out that cannot be written), 130
 interrupted by Ctrl-C (143 by SIGTERM) after the photos finished so far.
+
+Every result says that a model painted its colours (:mod:`colorize.provenance`; ``--no-provenance``
+leaves that out) and keeps the source's EXIF and colour profile; every photo of the run gets a row
+in ``<out>/manifest.csv`` (:mod:`colorize.manifest`), the audit trail an archive keeps.
 """
 
 from __future__ import annotations
@@ -40,7 +44,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="colorize", description=__doc__.splitlines()[0].split(": ", 1)[1],
         epilog="Formats: .jpg .jpeg .png .tif .tiff .bmp (any case); gray or colour (its L is used), 8- or "
                "16-bit, alpha kept, EXIF orientation applied. Without --model the course's recommended model "
-               "(lesson 08) is used.")
+               "(lesson 08) is used. Results keep the source's EXIF and colour profile and say they were colorized "
+               "(XMP Digital Source Type, EXIF Software and ImageDescription); each photo's row is appended to "
+               "OUT/manifest.csv: source, source_sha256, output (absolute paths), model, hints, seconds, "
+               "outcome, message. `colorize serve --help`: the web page and HTTP API.")
     parser.add_argument("inputs", nargs="*", metavar="PHOTO_OR_FOLDER", help="photos, or folders searched recursively")
     parser.add_argument("--model", metavar="NAME|PATH",
                         help="a name from --list-models, a run folder in models/, or a path to a run or .keras file")
@@ -58,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-fsync", dest="durable", action="store_false",
                         help="do not wait for each result to reach the disk (faster on slow disks; a power cut "
                              "may then lose the last results, never leave half of one)")
+    parser.add_argument("--no-provenance", dest="provenance", action="store_false",
+                        help="do not mark results as colorized by a model (no XMP Digital Source Type, no EXIF "
+                             "Software or ImageDescription of colorize); the source's EXIF and colour profile are "
+                             "kept either way, and manifest.csv is still written")
     parser.add_argument("--list-models", action="store_true", help="list the trained models and exit")
     parser.add_argument("--all", action="store_true", help="with --list-models: also every other run in models/")
     return parser
@@ -87,21 +98,11 @@ def _list_models(show_all: bool) -> int:
 
 
 def colorize_one(colorizer, job, overwrite: bool, durable: bool = True) -> str:
-    """Colorize one planned photo; returns 'done' or 'skipped' (its result exists, perhaps
-    written by another run meanwhile), raises PhotoProblem or ResultError for a failure."""
-    from colorize import predict
-    from colorize.photo_files import read_photo, write_photo
-    from colorize.results import ResultExists
+    """:func:`colorize.photo_files.colorize_file` without provenance marks; kept only because
+    ``benchmarks/bench_colorize.py`` times it."""
+    from colorize.photo_files import colorize_file
 
-    if job.target.exists() and not overwrite:
-        return "skipped"
-    photo = read_photo(job.source)
-    colorized = predict.colorize_photo(colorizer, photo.rgb)
-    try:
-        write_photo(colorized, photo.alpha, job.target, exif=photo.exif, overwrite=overwrite, durable=durable)
-    except ResultExists:
-        return "skipped"
-    return "done"
+    return colorize_file(colorizer, job, overwrite=overwrite, durable=durable)
 
 
 def _check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -121,7 +122,8 @@ def _check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
 
 
 def _with_hints(colorizer, description: str, jobs: list, hints_json: str | None, hints_image: str | None):
-    """The colorizer with the user's hints, everything checked before any work is done."""
+    """The colorizer with the user's hints and their number, everything checked before any work
+    is done."""
     from colorize import hint_files
     from colorize.photo_files import read_photo
 
@@ -137,7 +139,30 @@ def _with_hints(colorizer, description: str, jobs: list, hints_json: str | None,
         points += hint_files.read_hints_json(hints_json, width, height)
     if hints_image:
         points += hint_files.read_hints_image(hints_image, width, height)
-    return colorizer.with_hints(points)
+    return colorizer.with_hints(points), len(points)
+
+
+def _recorder(manifest, model: str, hints: int):
+    """``record(bar, job, seconds, outcome, message)``: the job's row in the manifest (none
+    without one); the first row that cannot be written is one warning line, later ones are
+    silent, and no photo fails for it (the results matter more than their record)."""
+    from colorize.results import ResultError
+
+    warned = False
+
+    def record(bar, job, seconds, outcome: str, message: str) -> None:
+        nonlocal warned
+        if manifest is None:
+            return
+        try:
+            manifest.add(job.source, job.target, model, hints, seconds, outcome, message)
+        except ResultError as error:
+            if not warned:
+                bar.write(f"warning: {manifest.path} not written, the photos go on without it: {error}",
+                          file=sys.stderr)
+                warned = True
+
+    return record
 
 
 def _summary(counts: dict, seconds: float, out_dir: Path, stopped: str = "") -> str:
@@ -147,6 +172,11 @@ def _summary(counts: dict, seconds: float, out_dir: Path, stopped: str = "") -> 
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else [str(arg) for arg in argv]
+    if argv[:1] == ["serve"]:  # `colorize serve ...`: the web page and API (a folder called serve: ./serve)
+        from colorize import server
+
+        return server.main(argv[1:])
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return _main(argv)
@@ -169,7 +199,9 @@ def _main(argv: list[str] | None) -> int:
 
     from colorize import catalog
     from colorize.config import progress
-    from colorize.photo_files import PhotoProblem, plan_jobs
+    from colorize.manifest import Manifest
+    from colorize.photo_files import PhotoProblem, colorize_file, plan_jobs
+    from colorize.provenance import Provenance
     from colorize.results import OutOfSpace, ResultError, ensure_folder
 
     out_dir = Path(args.out).expanduser()
@@ -179,10 +211,10 @@ def _main(argv: list[str] | None) -> int:
     except ColorizeError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CANNOT_START
-    colorizer = chosen.colorizer
+    colorizer, hints = chosen.colorizer, 0
     if args.hints or args.hints_image:
         try:
-            colorizer = _with_hints(colorizer, chosen.description, jobs, args.hints, args.hints_image)
+            colorizer, hints = _with_hints(colorizer, chosen.description, jobs, args.hints, args.hints_image)
         except ColorizeError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_CANNOT_START
@@ -193,6 +225,11 @@ def _main(argv: list[str] | None) -> int:
             print(f"error: --out {out_dir}: {error}", file=sys.stderr)
             return EXIT_CANNOT_START
     print(f"Model: {chosen.description}", file=sys.stderr)
+    marks = Provenance(chosen.description, hints) if args.provenance else None
+    # The manifest lives beside the results: a run with no result to write (every input refused
+    # before reading) leaves --out as it was, as it would without a manifest.
+    book = Manifest(out_dir, args.durable) if any(job.target for job in jobs) else None
+    record = _recorder(book, chosen.description, hints)
 
     counts = {"done": 0, "skipped": 0, "failed": 0}
     started = time.perf_counter()
@@ -203,31 +240,35 @@ def _main(argv: list[str] | None) -> int:
             if job.notice:
                 bar.write(f"skipped: {job.source}: {job.notice}", file=sys.stderr)
                 counts["skipped"] += 1
+                record(bar, job, None, "skipped", job.notice)
                 continue
+            message, began = "", time.perf_counter()
             try:
                 if job.problem:
                     raise PhotoProblem(job.problem)
-                outcome = colorize_one(colorizer, job, args.overwrite, args.durable)
+                outcome = colorize_file(colorizer, job, args.overwrite, args.durable, provenance=marks)
             except OutOfSpace as problem:
                 counts["failed"] += 1
                 bar.write(f"failed: {job.source}: {problem}", file=sys.stderr)
+                record(bar, job, time.perf_counter() - began, "failed", str(problem))
                 stopped, status = "stopped (the disk is full)", EXIT_SOME_FAILED
                 break
             except ColorizeError as problem:
-                outcome = "failed"
-                bar.write(f"failed: {job.source}: {problem}", file=sys.stderr)
+                outcome, message = "failed", str(problem)
             except MemoryError:
-                outcome = "failed"
-                bar.write(f"failed: {job.source}: out of memory; downscale the photo or close other programs",
-                          file=sys.stderr)
+                outcome, message = "failed", "out of memory; downscale the photo or close other programs"
             except Exception as error:  # noqa: BLE001 - one bad photo must not stop a folder of hundreds
                 outcome = "failed"
                 reason = next((line for line in str(error).splitlines() if line.strip()), "")[:300]
-                bar.write(f"failed: {job.source}: unexpected {error.__class__.__name__}: {reason}", file=sys.stderr)
+                message = f"unexpected {error.__class__.__name__}: {reason}"
             else:
                 if outcome == "skipped":
-                    bar.write(f"skipped: {job.source}: {job.target} exists (--overwrite replaces it)", file=sys.stderr)
+                    message = f"{job.target} exists (--overwrite replaces it)"
+            seconds = time.perf_counter() - began
+            if message:
+                bar.write(f"{outcome}: {job.source}: {message}", file=sys.stderr)
             counts[outcome] += 1
+            record(bar, job, None if job.problem else seconds, outcome, message)
     except KeyboardInterrupt:
         stopped, status = "interrupted", EXIT_INTERRUPTED
     except Terminated:

@@ -44,18 +44,29 @@ def read_hints_json(path: Path | str, width: int, height: int) -> list[HintPoint
     """The points of a hints file for a ``width`` x ``height`` photo."""
     path = Path(path)
     try:
-        points = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ColorizeError(f"--hints {path}: no such file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ColorizeError(f"--hints {path}: not valid JSON ({error.__class__.__name__}: "
+    except UnicodeDecodeError as error:
+        raise ColorizeError(f"--hints {path}: not valid JSON ({error.__class__.__name__}); expected a list like "
+                            "[{\"x\": 10, \"y\": 20, \"color\": \"#a0522d\"}]") from None
+    return hints_from_json_text(text, width, height, source=f"--hints {path}")
+
+
+def hints_from_json_text(text: str, width: int, height: int, source: str = "hints") -> list[HintPoint]:
+    """The points of a JSON text (as in a hints file, or the web API's ``hints`` field) for a
+    ``width`` x ``height`` photo; ``source`` starts each error line (which file or field)."""
+    try:
+        points = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ColorizeError(f"{source}: not valid JSON ({error.__class__.__name__}: "
                             f"{str(error).splitlines()[0][:120]}); expected a list like "
                             "[{\"x\": 10, \"y\": 20, \"color\": \"#a0522d\"}]") from None
     if not isinstance(points, list):
-        raise ColorizeError(f"--hints {path}: expected a list of points, got a JSON {type(points).__name__}")
+        raise ColorizeError(f"{source}: expected a list of points, got a JSON {type(points).__name__}")
     colours, places = [], []
     for number, point in enumerate(points, start=1):
-        where = f"--hints {path}, point {number}"
+        where = f"{source}, point {number}"
         if not isinstance(point, dict) or not {"x", "y", "color"} <= set(point):
             raise ColorizeError(f"{where}: needs \"x\", \"y\" and \"color\" (and may have \"size\")")
         unknown = set(point) - {"x", "y", "color", "size"}

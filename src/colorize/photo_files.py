@@ -1,9 +1,14 @@
-"""A user's photo files in and colorized files out, for the ``colorize`` command.
+"""A user's photo files in and colorized files out, for the ``colorize`` command and the web server.
 
 What a user hands over is never changed: every result is a new file under the output folder,
 written by :mod:`colorize.results` (complete or absent, never replacing a file without
 ``overwrite``). Each refusal (not an image, too small, too large, output exists) is a
 :class:`PhotoProblem` whose message is the one line the command prints for that file.
+
+A result keeps what the source said about itself (its descriptive EXIF, its RGB colour profile)
+and, with a :class:`colorize.provenance.Provenance`, says that a model painted its colours.
+:func:`colorize_file` is the one path from a source file to a result: the command line and the
+web server both call it, so both give the same bytes.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, PngImagePlugin, TiffTags
 
 from colorize import results
 from colorize.config import ColorizeError
 from colorize.data.images import UnreadableImage, is_image_name, read_image
+from colorize.provenance import SOFTWARE, Provenance
 
 #: Photos above this are refused: memory grows with pixels (~25 MB per megapixel at peak), and
 #: the network only sees ~0.01 MP anyway, so downscaling first loses nothing.
@@ -41,6 +47,12 @@ STRUCTURAL_TAGS = frozenset({
 IMAGE_DESCRIPTION = 0x010E
 #: Sub-directories of the EXIF block that hold descriptions (camera settings, GPS), kept as they are.
 EXIF_SUB_IFDS = (0x8769, 0x8825)
+#: TIFF's tag for an XMP packet.
+TIFF_XMP = 700
+#: The PNG text key that holds an XMP packet (an iTXt chunk).
+PNG_XMP_KEY = "XML:com.adobe.xmp"
+#: Formats whose files carry EXIF, an ICC profile and XMP; a BMP carries none of them.
+WITH_METADATA = ("JPEG", "PNG", "TIFF")
 
 
 BROKEN_LINK = "broken link (the file it points to is missing)"
@@ -67,6 +79,7 @@ class Photo:
     rgb: np.ndarray  # uint8 [H, W, 3], upright (EXIF orientation applied)
     alpha: np.ndarray | None  # uint8 [H, W] or None
     exif: bytes | None  # the original EXIF, orientation tag removed (the pixels are upright now)
+    icc: bytes | None = None  # the source's RGB colour profile (None for none, or a gray/CMYK one)
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -171,24 +184,57 @@ def _describes_layout(tag: int, value) -> bool:
     return tag == IMAGE_DESCRIPTION and str(value).lstrip().startswith(('{"shape"', "ImageJ="))
 
 
+def _raw_text(tag: int, value, group: int | None = None):
+    """A text tag's stored bytes. Pillow reads EXIF text as Latin-1 and writes it back as ASCII
+    (``?`` for anything else), which would turn a "(c)" sign or an accented name into ``?``; its
+    Latin-1 text encoded back is exactly the bytes the source held, UTF-8 or not."""
+    if isinstance(value, str) and TiffTags.lookup(tag, group).type == TiffTags.ASCII:
+        return value.encode("latin-1", "replace")
+    return value
+
+
+def _copy_exif(found: Image.Exif, keep=lambda tag, value: True) -> dict:
+    """The tags of ``found`` that ``keep`` accepts, with its description sub-directories
+    (:data:`EXIF_SUB_IFDS`) as they are (nested dicts), text byte for byte."""
+    kept = {tag: _raw_text(tag, value) for tag, value in found.items()
+            if tag not in EXIF_SUB_IFDS and keep(tag, value)}
+    for group in EXIF_SUB_IFDS:
+        if sub := found.get_ifd(group):
+            kept[group] = {tag: _raw_text(tag, value, group) for tag, value in sub.items()}
+    return kept
+
+
+def _exif_bytes(tags: dict) -> bytes | None:
+    """``tags`` (sub-directories as nested dicts) as an EXIF block for JPEG and PNG."""
+    exif = Image.Exif()
+    for tag, value in tags.items():
+        if tag in EXIF_SUB_IFDS:
+            exif.get_ifd(tag).update(value)
+        else:
+            exif[tag] = value
+    return exif.tobytes() if tags else None
+
+
 def _descriptive_exif(image: Image.Image) -> bytes | None:
     """The source's descriptive metadata (camera, date, GPS...) for the new file, without the
     tags that describe the source's own pixel layout (:data:`STRUCTURAL_TAGS`) or orientation
     (the pixels are upright now)."""
-    found = image.getexif()
-    kept = Image.Exif()
-    for tag, value in found.items():
-        if tag not in STRUCTURAL_TAGS and tag not in EXIF_SUB_IFDS and not _describes_layout(tag, value):
-            kept[tag] = value
-    for tag in EXIF_SUB_IFDS:
-        if sub := found.get_ifd(tag):
-            kept[tag] = dict(sub)
-    return kept.tobytes() if len(kept) else None
+    return _exif_bytes(_copy_exif(image.getexif(), lambda tag, value: tag not in STRUCTURAL_TAGS
+                                                                       and not _describes_layout(tag, value)))
+
+
+def _rgb_profile(icc) -> bytes | None:
+    """The source's ICC profile if it describes RGB: the result is RGB in the source's own
+    encoding, so an RGB profile still says how to show it, but a gray or CMYK one attached to RGB
+    pixels is invalid (viewers reject or misrender it) and is left out."""
+    if isinstance(icc, bytes) and len(icc) >= 128 and icc[16:20] == b"RGB ":
+        return icc
+    return None
 
 
 def read_photo(path: Path) -> Photo:
     """A user's photo, checked before it is decoded (size from the header), as upright RGB."""
-    exif = None
+    exif = icc = None
     try:
         if path.stat().st_size == 0:
             raise PhotoProblem("empty file (0 bytes) - was its copy interrupted?")
@@ -197,6 +243,7 @@ def read_photo(path: Path) -> Photo:
             with Image.open(path) as header:
                 _check_size(*header.size)
                 exif = _descriptive_exif(header)
+                icc = _rgb_profile(header.info.get("icc_profile"))
     except PhotoProblem:
         raise
     except FileNotFoundError:
@@ -215,23 +262,92 @@ def read_photo(path: Path) -> Photo:
         reason = str(error).removeprefix(f"{path}: ")
         raise PhotoProblem(f"{reason} - is the file complete and really a photo?") from None
     _check_size(rgb.shape[1], rgb.shape[0])
-    return Photo(rgb, alpha, exif)
+    return Photo(rgb, alpha, exif, icc)
+
+
+def _text(value) -> str | None:
+    """An EXIF text as the user wrote it (UTF-8 where it decodes, else Latin-1)."""
+    if isinstance(value, str):
+        value = value.encode("latin-1", "replace")
+    if not isinstance(value, bytes):
+        return None
+    try:
+        return value.rstrip(b"\0").decode("utf-8")
+    except UnicodeDecodeError:
+        return value.rstrip(b"\0").decode("latin-1")
+
+
+def _marked(exif: bytes | None, provenance: Provenance | None) -> tuple[dict, bytes | None]:
+    """The EXIF tags for the result (the source's, with ``provenance``'s Software and
+    ImageDescription, the source's own description kept inside it; sub-directories as nested
+    dicts) and the XMP packet to go with them (None without provenance)."""
+    found = Image.Exif()
+    if exif:
+        found.load(exif)
+    kept = _copy_exif(found)
+    if provenance is None:
+        return kept, None
+    original = (_text(found.get(IMAGE_DESCRIPTION)), _text(found.get(SOFTWARE)))
+    for tag, value in provenance.exif_tags(*original).items():
+        kept[tag] = value.encode("utf-8")  # ASCII by the letter of EXIF; readers take UTF-8
+    return kept, provenance.xmp(*original)
 
 
 def write_photo(rgb: np.ndarray, alpha: np.ndarray | None, target: Path, exif: bytes | None = None,
-                overwrite: bool = False, durable: bool = True) -> Path:
+                overwrite: bool = False, durable: bool = True, icc: bytes | None = None,
+                provenance: Provenance | None = None) -> Path:
     """Write a colorized photo in the format its name says, keeping alpha where the format can,
     through :func:`colorize.results.write_result` (complete or absent; an existing ``target`` is
-    kept unless ``overwrite``; :class:`colorize.results.ResultError` says why it could not be)."""
+    kept unless ``overwrite``; :class:`colorize.results.ResultError` says why it could not be).
+
+    JPEG, PNG and TIFF get the source's ``exif`` and ``icc`` profile and, with ``provenance``,
+    its marks (EXIF Software and ImageDescription; XMP in a JPEG APP1 segment, a PNG iTXt chunk or
+    TIFF tag 700). A BMP cannot carry metadata: it gets the pixels alone, marks or not.
+    """
     suffix = target.suffix.lower()
     image = Image.fromarray(rgb)
     if alpha is not None and suffix not in (".jpg", ".jpeg"):
         image = Image.fromarray(np.dstack([rgb, alpha]))  # H x W x 4 uint8 is RGBA
     options: dict = {"format": {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF",
                                 ".bmp": "BMP"}[suffix]}
-    if options["format"] == "JPEG":
+    fmt = options["format"]
+    if fmt == "JPEG":
         options["quality"] = JPEG_QUALITY
-    if exif and options["format"] in ("JPEG", "PNG", "TIFF"):
-        options["exif"] = exif
+    if fmt in WITH_METADATA:
+        tags, xmp = _marked(exif, provenance)
+        if icc:
+            options["icc_profile"] = icc
+        if fmt == "TIFF":
+            if xmp:
+                tags[TIFF_XMP] = xmp
+            if tags:
+                options["exif"] = tags  # the tags themselves: from bytes, Pillow's TIFF writer would turn text to ASCII
+        elif tags:
+            options["exif"] = _exif_bytes(tags)
+        if xmp and fmt == "JPEG":
+            options["xmp"] = xmp
+        elif xmp and fmt == "PNG":
+            options["pnginfo"] = PngImagePlugin.PngInfo()
+            options["pnginfo"].add_itxt(PNG_XMP_KEY, xmp.decode("utf-8"))
     return results.write_result(target, lambda file: image.save(file, **options), overwrite=overwrite,
                                 durable=durable)
+
+
+def colorize_file(colorizer, job: Job, overwrite: bool = False, durable: bool = True,
+                  provenance: Provenance | None = None) -> str:
+    """Colorize one planned photo (``job.source`` to ``job.target``) with its metadata kept and,
+    with ``provenance``, marked; returns 'done' or 'skipped' (its result exists, perhaps written
+    by another run meanwhile), raises :class:`PhotoProblem` or
+    :class:`colorize.results.ResultError` for a failure."""
+    from colorize import predict  # TensorFlow: only once a photo is really colorized
+
+    if job.target.exists() and not overwrite:
+        return "skipped"
+    photo = read_photo(job.source)
+    colorized = predict.colorize_photo(colorizer, photo.rgb)
+    try:
+        write_photo(colorized, photo.alpha, job.target, exif=photo.exif, overwrite=overwrite, durable=durable,
+                    icc=photo.icc, provenance=provenance)
+    except results.ResultExists:
+        return "skipped"
+    return "done"

@@ -92,6 +92,11 @@ class ModelColorizer:
             inputs = tf.concat([inputs, lab.normalize_ab(hint_ab)[None], mask[None]], axis=-1)
         return self._forward(inputs)[0]
 
+    def network_output(self, lightness: np.ndarray) -> np.ndarray:
+        """The model's raw output for a photo's L at the network's size: normalised ab, sRGB, or
+        (a distribution model) the probability of each ab bin per pixel ``[h, w, bins]``."""
+        return np.asarray(self._network_output(lightness))
+
     def small_ab(self, lightness: np.ndarray) -> np.ndarray:
         """ab in Lab units at the network's size (before upsampling)."""
         output = self._network_output(lightness)

@@ -17,6 +17,8 @@ from colorize.config import ColorizeError
 PRIOR_FILE = "prior.npz"  # distribution runs: the colour prior and class weights they trained with
 RUN_FILE, HISTORY_FILE, MODEL_FILE, BACKUP_DIR = "run.json", "history.csv", "model.keras", "backup"
 DISCRIMINATOR_FILE = "discriminator.keras"  # GAN runs only
+#: Model families (``settings["model"]``) that take colour hints, or predict a colour distribution.
+HINT_FAMILIES, DISTRIBUTION_FAMILIES = frozenset({"hint_unet"}), frozenset({"colorful_classifier"})
 
 
 def _load_keras(path: Path):
@@ -43,6 +45,19 @@ class Run:
     @property
     def name(self) -> str:
         return self.directory.name
+
+    @property
+    def family(self) -> str:
+        """The model builder's name (``unet``, ``pix2pix``, ``hint_unet``...)."""
+        return self.record.get("settings", {}).get("model") or self.record.get("model", "")
+
+    @property
+    def takes_hints(self) -> bool:
+        return self.family in HINT_FAMILIES
+
+    @property
+    def predicts_distribution(self) -> bool:
+        return self.family in DISTRIBUTION_FAMILIES
 
     @property
     def history(self):
