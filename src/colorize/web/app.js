@@ -5,7 +5,9 @@
 const $ = (id) => document.getElementById(id);
 const state = { file: null, width: 0, height: 0, models: [], hints: [], selected: -1, resultUrl: null,
                 originalUrl: null, pending: null, timer: null, generation: 0 };
-const HINT_SIZE = 7;  // the side, in the photo's pixels, of the square a clicked hint colours
+// The side of the square a clicked hint colours: ~4 pixels of the network's 96-pixel view (hint
+// networks train on patches of 1-9 such pixels), whatever the photo's own size.
+const hintSize = () => Math.max(5, Math.round(Math.max(state.width, state.height) / 24));
 const REDO_DELAY_MS = 250;  // wait for a drag or a colour change to settle before colorizing again
 
 function setStatus(text, isError = false) {
@@ -81,7 +83,7 @@ async function colorize() {
   form.append("model", $("model").value);
   const model = currentModel();
   if (model && model.takes_hints && state.hints.length) {
-    form.append("hints", JSON.stringify(state.hints.map((hint) => ({ x: hint.x, y: hint.y, color: hint.color, size: HINT_SIZE }))));
+    form.append("hints", JSON.stringify(state.hints.map((hint) => ({ x: hint.x, y: hint.y, color: hint.color, size: hintSize() }))));
   }
   setStatus(state.hints.length ? `Colorizing with ${state.hints.length} hint(s)…` : "Colorizing…");
   const started = performance.now();
@@ -113,7 +115,7 @@ async function colorize() {
   link.classList.remove("disabled");
   link.setAttribute("aria-disabled", "false");
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  setStatus(`Done in ${seconds} s with ${response.headers.get("X-Colorize-Model") || "the model"}.`);
+  setStatus(`Done in ${seconds} s with ${$("model").value || "the default model"}.`);
   $("result").onload = layoutCompare;
 }
 
