@@ -192,3 +192,107 @@ def test_lightness_alone_equals_the_l_of_the_full_conversion():
     colours = np.random.default_rng(3).integers(0, 256, (200_000, 3), dtype=np.uint8)
     full = lab.rgb_to_lab(colours).numpy()[..., 0]
     np.testing.assert_allclose(lab.lightness(colours).numpy(), full, atol=1e-4)
+
+
+# --- colorize.fast_lab: the full-resolution conversions (OpenCV) against skimage and lab -----------
+
+from colorize import fast_lab  # noqa: E402  (kept with the tests that use it)
+
+
+def _as_image(colours: np.ndarray, width: int = 53) -> np.ndarray:
+    """[N, C] colours as a C-contiguous [N / width, width, C] image (padded with the last colour)."""
+    rows = -(-len(colours) // width)
+    padded = np.concatenate([colours, np.repeat(colours[-1:], rows * width - len(colours), axis=0)])
+    return np.ascontiguousarray(padded.reshape(rows, width, colours.shape[-1]))
+
+
+@pytest.fixture(scope="module")
+def grid_8bit() -> np.ndarray:
+    """Every 5th 8-bit level per channel (0, 5, ..., 255): 52^3 = 140,608 colours, blacks included."""
+    return lab.all_8bit_colors(step=5)
+
+
+def test_fast_lab_uses_the_constants_of_lab():
+    np.testing.assert_array_equal(fast_lab.XYZ_FROM_RGB, lab.XYZ_FROM_RGB)
+    np.testing.assert_array_equal(fast_lab.D65_WHITE, lab.D65_WHITE)
+    assert (fast_lab._EPSILON, fast_lab._KAPPA_SLOPE, fast_lab._F_THRESHOLD) == \
+        (lab._EPSILON, lab._KAPPA_SLOPE, lab._F_THRESHOLD)
+    # float64 here, float32 there
+    np.testing.assert_allclose(fast_lab.LINEAR_OF_UINT8, np.asarray(lab._LINEAR_OF_UINT8), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("part", ["all", "bright"])
+def test_fast_lightness_matches_skimage_on_the_8bit_grid(grid_8bit, part):
+    """"all" has near-black colours (CIE's straight line, the strip's dark path), "bright" none
+    (L > 8 everywhere: the path without it)."""
+    colours = grid_8bit
+    theirs = color.rgb2lab(colours[:, None, :])[:, 0, 0]
+    if part == "bright":
+        keep = theirs > 8.5
+        colours, theirs = colours[keep], theirs[keep]
+    ours = fast_lab.lightness(_as_image(colours)).reshape(-1)[:len(colours)]
+    assert ours.dtype == np.float32
+    assert np.abs(ours - theirs).max() <= 0.01, np.abs(ours - theirs).max()
+    np.testing.assert_allclose(ours, np.asarray(lab.lightness(colours)), rtol=0, atol=2e-4)
+
+
+def test_fast_lightness_matches_skimage_on_real_photos():
+    from colorize.data.images import read_rgb
+    from colorize.data.sources import sample_dataset
+
+    for path in sample_dataset().paths("test"):
+        photo = read_rgb(path)
+        for version in (photo, photo // 6):  # as it is, and so dark that most strips take the dark path
+            theirs = color.rgb2lab(version)[..., 0]
+            error = np.abs(fast_lab.lightness(version) - theirs).max()
+            assert error <= 0.01, (path.name, error)
+
+
+def test_opencvs_own_lab_is_another_definition(grid_8bit):
+    """Why fast_lab does not call cv2.cvtColor: the tolerance the tests above hold it to fails there."""
+    import cv2
+
+    image = _as_image(grid_8bit.astype(np.float32) / 255)
+    theirs = color.rgb2lab(image.astype(np.float64))
+    # should OpenCV ever match skimage, fast_lab could simply call it
+    assert np.abs(cv2.cvtColor(image, cv2.COLOR_RGB2Lab) - theirs).max() > 0.01
+
+
+def _join_both(lab_colours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    image = _as_image(lab_colours.astype(np.float32))
+    ours = fast_lab.lab_to_srgb8(np.ascontiguousarray(image[..., 0]), np.ascontiguousarray(image[..., 1:]))
+    return ours.reshape(-1, 3)[:len(lab_colours)], lab.lab_to_uint8(lab_colours.astype(np.float32))
+
+
+@pytest.mark.parametrize("part", ["all", "bright"])
+def test_fast_join_gives_lab_to_uint8s_bytes_on_the_8bit_grid(grid_8bit, part):
+    """Lab of the grid back to 8 bits: the TensorFlow join's bytes but for float32 round-off at
+    half levels (at most 1 level, on a few in 10,000), and the grid itself (the round trip)."""
+    colours = grid_8bit
+    lab_colours = color.rgb2lab(colours[:, None, :])[:, 0, :]
+    if part == "bright":  # no value on a straight segment of CIE's inverse or of sRGB: the path without them
+        L, a, b = lab_colours.T
+        f = np.stack([(L + 16) / 116 + a / 500, (L + 16) / 116, (L + 16) / 116 - b / 200])
+        keep = (f.min(axis=0) > lab._F_THRESHOLD + 1e-3) & (colours.min(axis=1) >= 15)
+        colours, lab_colours = colours[keep], lab_colours[keep]
+        assert len(colours) > 50_000
+    ours, tf_join = _join_both(lab_colours)
+    difference = np.abs(ours.astype(int) - tf_join)
+    assert difference.max() <= 1 and (difference > 0).any(axis=1).mean() < 1e-3, \
+        (difference.max(), (difference > 0).any(axis=1).mean())
+    assert np.abs(ours.astype(int) - colours).max() <= 1
+
+
+def test_fast_join_clips_out_of_gamut_lab_as_lab_does():
+    """Any L and ab a network may predict, most of them outside sRGB (per-channel clipping, and
+    negative Z set to zero as skimage does): lab_to_uint8's bytes to within one level."""
+    rng = np.random.default_rng(4)
+    lab_colours = np.concatenate([
+        np.column_stack([rng.uniform(0, 100, 300_000), rng.uniform(-128, 128, (300_000, 2))]),
+        np.column_stack([rng.uniform(0, 3, 20_000), rng.uniform(-20, 20, (20_000, 2))]),  # near black
+        [[0, 0, 0], [100, 0, 0], [0, 128, -128], [100, -128, 128], [5, 0, 110]],
+    ])
+    ours, tf_join = _join_both(lab_colours)
+    difference = np.abs(ours.astype(int) - tf_join)
+    assert difference.max() <= 1, difference.max()
+    assert (difference > 0).any(axis=1).mean() < 1e-3

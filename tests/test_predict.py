@@ -12,8 +12,9 @@ import textwrap
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from colorize import lab, models, predict
+from colorize import fast_lab, lab, models, predict
 from colorize.data.images import fit_within, read_rgb
 from colorize.data.sources import sample_dataset
 from colorize.predict import ModelColorizer, colorize_photo, join_in_strips, lab_in_strips, network_size
@@ -172,10 +173,103 @@ def test_strips_equal_the_one_shot_conversions(height, rows):
     np.testing.assert_allclose(lab_strips, np.asarray(lab.rgb_to_lab(rgb)), rtol=0, atol=1e-4)
 
     ab = rng.uniform(-60.0, 60.0, (height, 5, 2)).astype(np.float32)
-    joined = join_in_strips(lab_strips[..., 0], ab, **kwargs)
-    assert joined.shape == (height, 5, 3) and joined.dtype == np.uint8
-    one_shot = lab.lab_to_uint8(np.concatenate([lab_strips[..., :1], ab], axis=-1))
-    np.testing.assert_array_equal(joined, one_shot)
+    for join in (join_in_strips, predict.join_reference):
+        joined = join(lab_strips[..., 0], ab, **kwargs)
+        assert joined.shape == (height, 5, 3) and joined.dtype == np.uint8
+        one_shot = lab.lab_to_uint8(np.concatenate([lab_strips[..., :1], ab], axis=-1))
+        # OpenCV's join: lab_to_uint8's bytes but for float32 round-off at half levels
+        assert np.abs(joined.astype(int) - one_shot).max() <= (1 if join is join_in_strips else 0)
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    """A real photo, 600 x 512 (uint8): Grace Hopper, with dark and saturated parts."""
+    (path,) = [p for p in sample_dataset().paths("test") if p.name == "grace_hopper.jpg"]
+    return read_rgb(path)
+
+
+@pytest.mark.parametrize("rows", [1, 7, 64, 10_000])
+def test_fast_strips_give_the_one_piece_result(photo, rows):
+    """Strips of any height, converted two at a time, give what the whole photo does in one piece
+    (each strip takes the dark path only if it has near-black pixels, which must not matter)."""
+    darker = (photo // 3).astype(np.uint8)  # most strips near black somewhere, some not
+    whole_l = fast_lab.lightness(darker)
+    strips_l = predict.lightness_in_strips(darker, rows=rows)
+    np.testing.assert_allclose(strips_l, whole_l, rtol=0, atol=1e-4)
+
+    ab = np.random.default_rng(rows).uniform(-90, 90, (24, 16, 2)).astype(np.float32)
+    full_ab = ModelColorizer.upsample(ab, whole_l.shape)
+    whole = fast_lab.lab_to_srgb8(whole_l, full_ab)
+    np.testing.assert_array_equal(join_in_strips(whole_l, full_ab, rows=rows), whole)
+    fused = predict.join_upsampled_in_strips(whole_l, ab, rows=rows)  # ab upsampled strip by strip
+    assert np.abs(fused.astype(int) - whole).max() <= 1
+    assert (fused != whole).any(axis=-1).mean() < 1e-3
+
+
+def test_fast_lightness_and_join_match_the_tensorflow_path_on_a_real_photo(photo):
+    """sRGB -> L within 1e-4 of lab.lightness; L + ab -> sRGB lab_to_uint8's bytes to one level on
+    a few pixels in 10,000; and the photo's own L and ab give the photo back (the round trip)."""
+    lightness = predict.lightness_in_strips(photo)
+    assert lightness.dtype == np.float32 and lightness.shape == photo.shape[:2]
+    np.testing.assert_allclose(lightness, predict.lightness_reference(photo), rtol=0, atol=1e-4)
+
+    ab = lab_in_strips(photo)[..., 1:]
+    joined = join_in_strips(lightness, ab)
+    difference = np.abs(joined.astype(int) - predict.join_reference(lightness, ab))
+    assert difference.max() <= 1 and (difference > 0).any(axis=-1).mean() < 1e-3
+    assert np.abs(joined.astype(int) - photo).max() <= 1  # the photo, to the rounding of its Lab
+    back = predict.lightness_in_strips(joined)
+    assert np.abs(back - lightness).max() <= 0.5  # one 8-bit level moves L by at most ~0.4
+
+
+def test_float_photos_take_the_tensorflow_lightness():
+    rgb = np.random.default_rng(5).uniform(0, 1, (9, 11, 3))
+    np.testing.assert_allclose(predict.lightness_in_strips(rgb), np.asarray(lab.lightness(rgb)), atol=1e-4)
+
+
+def test_strip_upsampler_is_tensorflows_bilinear_resize():
+    rng = np.random.default_rng(6)
+    for small_shape, shape in [((72, 96), (3000, 4000)), ((7, 5), (123, 77)), ((4, 4), (4, 4)), ((1, 3), (10, 31)),
+                               ((64, 96), (321, 481))]:
+        small = rng.uniform(-100, 100, (*small_shape, 2)).astype(np.float32)
+        upsampler = fast_lab.StripUpsampler(small, shape)
+        rows = np.concatenate([upsampler.rows(top, min(top + 50, shape[0])).copy() for top in range(0, shape[0], 50)])
+        # TensorFlow places a pixel's source in float32, OpenCV in float64: ~1e-5 of a pixel, times
+        # up to 200 Lab units per pixel between these random neighbours (a photo's ab: ~1e-4)
+        np.testing.assert_allclose(rows, ModelColorizer.upsample(small, shape), rtol=0, atol=5e-3)
+
+
+@pytest.mark.parametrize("shape, size", [((3000, 4000), (72, 96)), ((123, 77), (96, 64)), ((321, 481), (64, 96)),
+                                         ((7, 3000), (1, 96)), ((96, 96), (96, 96)), ((5, 3), (1, 1))])
+def test_area_shrink_is_tensorflows_area_resize(shape, size):
+    image = np.random.default_rng(shape[0]).uniform(0, 100, shape).astype(np.float32)
+    expected = tf.image.resize(image[None, ..., None], size, method="area", antialias=True)[0, ..., 0]
+    ours = fast_lab.shrink(fast_lab.shrink(image, size[1], axis=1), size[0], axis=0)
+    assert ours.shape == size
+    np.testing.assert_allclose(ours, np.asarray(expected), rtol=0, atol=1e-3)
+
+
+def test_colorize_photo_gives_the_old_paths_picture(photo, small_unet):
+    """The whole path (L shrunk while converted, ab upsampled strip by strip) against the
+    TensorFlow one it replaced: the same picture but for one level on a few pixels in 10,000."""
+    colorizer = ModelColorizer(small_unet, work_side=96)
+    new = colorize_photo(colorizer, photo)
+    old = predict.colorize_photo_reference(colorizer, photo)
+    assert new.shape == photo.shape and new.dtype == np.uint8
+    difference = np.abs(new.astype(int) - old)
+    assert difference.max() <= 1 and (difference > 0).any(axis=-1).mean() < 1e-3
+    assert not np.array_equal(new, photo)
+
+
+def test_colorize_photo_uses_a_colorizers_own_call():
+    """A subclass that changes ModelColorizer's ab (its __call__) is not bypassed by the fast path."""
+    class Constant(ModelColorizer):
+        def __call__(self, lightness):
+            return np.full(lightness.shape + (2,), 30.0, np.float32)
+
+    colorizer = Constant(_one_by_one_model(kernel=0.0, bias=0.0), work_side=16)
+    picture = colorize_photo(colorizer, np.full((20, 30, 3), 128, np.uint8))
+    assert picture[..., 0].mean() > picture[..., 2].mean() + 20  # a = b = 30: warm, not the model's gray
 
 
 # --- memory on a 12-megapixel photo -----------------------------------------------------------------

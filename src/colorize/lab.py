@@ -150,8 +150,8 @@ def _join_to_uint8(lightness_channel, ab) -> tf.Tensor:
     return lab_to_uint8_tensor(tf.concat([lightness_channel[..., None], ab], -1))
 
 
-# Compiled with XLA, once per image size. Scoring converts hundreds of full-resolution photos,
-# and colorizing a 12-megapixel photo converts ~50 strips; eager TensorFlow would dispatch every
+# Compiled with XLA, once per image size. Scoring converts hundreds of full-resolution photos
+# (colorizing a big photo uses colorize.fast_lab's OpenCV conversions instead); eager TensorFlow would dispatch every
 # small op of these conversions once per call, and a plain graph still runs each elementwise op
 # as its own pass over memory. XLA fuses them: on a 2-core Xeon a 481x321 photo's L+ab -> uint8
 # sRGB took 17 ms as a graph and 5 ms fused, its uint8 sRGB -> Lab 14-17 ms and 8.5 ms (a new

@@ -5,6 +5,13 @@ at) and each side a multiple of the model's stride; the model predicts ab there;
 back to the photo's size and joined with the photo's own, full-resolution L (lesson 02 measured
 that ab at 1/8 resolution costs almost nothing). Big photos are converted in strips of rows, so
 a 12-megapixel photo needs a few hundred MB, not gigabytes.
+
+The full-resolution work (8-bit sRGB -> L, shrinking L for the network, the bilinear ab, L + ab
+-> 8-bit sRGB) is done by :mod:`colorize.fast_lab` (OpenCV) rather than by TensorFlow: the same
+numbers to float32 round-off, ~4x faster (a 12 MP photo: 0.15 s instead of 0.57 s on a 2-core
+EPYC). :func:`colorize_photo` upsamples ab strip by strip, so a photo's full-size float ab never
+exists. The ``*_reference`` functions are the TensorFlow path they replace, kept for the tests
+and ``make bench``; the lessons' scoring (:mod:`colorize.metrics`) still uses TensorFlow's.
 """
 
 from __future__ import annotations
@@ -15,12 +22,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import tensorflow as tf
 
-from colorize import lab, models
+from colorize import fast_lab, lab, models
 
 if TYPE_CHECKING:
     import pandas
 
-#: Rows converted at once between sRGB and Lab (bounds memory for huge photos).
+#: Rows converted at once by the TensorFlow conversions (:func:`lab_in_strips`, the references;
+#: bounds memory for huge photos). The OpenCV ones use :data:`colorize.fast_lab.STRIP_ROWS`.
 STRIP_ROWS = 512
 
 
@@ -78,11 +86,17 @@ class ModelColorizer:
             return self.fixed_size, self.fixed_size
         return network_size(height, width, self.work_side, self.stride)
 
-    def _network_output(self, lightness: np.ndarray) -> tf.Tensor:
-        """The model's raw output for a photo's L, shrunk to the network's input size."""
+    def _network_output(self, lightness: np.ndarray, small_l: np.ndarray | None = None) -> tf.Tensor:
+        """The model's raw output for a photo's L, shrunk to the network's input size (``small_l``:
+        already shrunk, ``[*input_size]``)."""
         size = self.input_size(*lightness.shape)
-        small_l = tf.image.resize(np.asarray(lightness, np.float32)[None, ..., None], size, method="area",
-                                  antialias=True)
+        if small_l is None:
+            small_l = tf.image.resize(np.asarray(lightness, np.float32)[None, ..., None], size, method="area",
+                                      antialias=True)
+        else:
+            if tuple(small_l.shape) != tuple(size):
+                raise ValueError(f"small_l must be the network's input size {size}, got {small_l.shape}")
+            small_l = tf.convert_to_tensor(np.asarray(small_l, np.float32)[None, ..., None])
         inputs = lab.normalize_l(small_l)
         if self.takes_hints:
             from colorize.data.hints import render_points
@@ -97,9 +111,11 @@ class ModelColorizer:
         (a distribution model) the probability of each ab bin per pixel ``[h, w, bins]``."""
         return np.asarray(self._network_output(lightness))
 
-    def small_ab(self, lightness: np.ndarray) -> np.ndarray:
-        """ab in Lab units at the network's size (before upsampling)."""
-        output = self._network_output(lightness)
+    def small_ab(self, lightness: np.ndarray, small_l: np.ndarray | None = None) -> np.ndarray:
+        """ab in Lab units at the network's size (before upsampling). ``small_l``: the photo's L
+        already shrunk to :meth:`input_size` (:func:`colorize_photo` shrinks it with OpenCV while
+        converting the photo); None: shrunk here by TensorFlow's area resize, as the lessons score."""
+        output = self._network_output(lightness, small_l)
         if self.output == "rgb":  # the seeds' RGB baseline: keep only the colour of what it drew
             return np.asarray(lab.rgb_to_lab(tf.clip_by_value(output, 0.0, 1.0)))[..., 1:]
         if self.output == "distribution":  # Zhang et al.: one colour from the distribution
@@ -121,7 +137,11 @@ class ModelColorizer:
 
     @staticmethod
     def upsample(small_ab: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-        """ab from the network's size (:meth:`small_ab`) to the photo's ``shape`` (bilinear)."""
+        """ab from the network's size (:meth:`small_ab`) to the photo's ``shape`` (bilinear).
+
+        TensorFlow's, as the lessons score with it; :func:`colorize_photo` upsamples with
+        :class:`colorize.fast_lab.StripUpsampler` instead (the same numbers to ~1e-4 Lab units on a
+        photo's ab)."""
         return np.asarray(tf.image.resize(small_ab[None], shape, method="bilinear")[0], dtype=np.float32)
 
     def __call__(self, lightness: np.ndarray) -> np.ndarray:
@@ -143,19 +163,95 @@ def lab_in_strips(rgb: np.ndarray, rows: int | None = None) -> np.ndarray:
 
 
 def lightness_in_strips(rgb: np.ndarray, rows: int | None = None) -> np.ndarray:
-    """L (float32, 0..100) of a uint8 photo, a strip of rows at a time."""
-    return _in_strips(lab.lightness_graph, np.empty(rgb.shape[:2], np.float32), rgb, rows=rows)
+    """L (float32, 0..100) of a uint8 photo, a strip of rows at a time (:func:`colorize.fast_lab.lightness`;
+    other dtypes, which no photo file gives, go through :func:`lightness_reference`)."""
+    return _lightness_and_shrunk(rgb, None, rows)[0]
+
+
+def _lightness_and_shrunk(rgb: np.ndarray, size: tuple[int, int] | None, rows: int | None = None):
+    """(L, L shrunk by area to ``size``, or None where ``size`` is None or enlarges a side): the
+    shrinking's first, widthwise pass is done on each strip while its L is still in the cache."""
+    rgb = np.asarray(rgb)
+    if rgb.dtype != np.uint8:
+        return lightness_reference(rgb, rows=rows), None
+    height, width = rgb.shape[:2]
+    shrink = size is not None and fast_lab.shrinks((height, width), size)
+    lightness = np.empty((height, width), np.float32)
+    narrow = np.empty((height, size[1]), np.float32) if shrink else None
+
+    def work(top: int, stop: int) -> None:
+        strip = fast_lab.lightness(rgb[top:stop], out=lightness[top:stop])
+        if shrink:
+            narrow[top:stop] = fast_lab.shrink(strip, size[1], axis=1)
+
+    fast_lab.in_strips(work, height, rows)
+    return lightness, fast_lab.shrink(narrow, size[0], axis=0) if shrink else None
 
 
 def join_in_strips(lightness: np.ndarray, ab: np.ndarray, rows: int | None = None) -> np.ndarray:
-    """uint8 sRGB from L ``[H, W]`` and ab ``[H, W, 2]``, a strip of rows at a time."""
-    return _in_strips(lab.join_to_uint8_graph, np.empty(lightness.shape + (3,), np.uint8), lightness, ab, rows=rows)
+    """uint8 sRGB from L ``[H, W]`` and ab ``[H, W, 2]``, a strip of rows at a time
+    (:func:`colorize.fast_lab.lab_to_srgb8`)."""
+    lightness, ab = _float32(lightness), _float32(ab)
+    return _join(lightness, lambda top, stop: ab[top:stop], rows)
+
+
+def join_upsampled_in_strips(lightness: np.ndarray, small_ab: np.ndarray, rows: int | None = None) -> np.ndarray:
+    """:func:`join_in_strips` of L and ``small_ab`` upsampled bilinearly to L's size (as
+    :meth:`ModelColorizer.upsample`, to ~1e-4 Lab units) one strip at a time: the full-size ab
+    (96 MB for 12 MP) is never made."""
+    lightness = _float32(lightness)
+    return _join(lightness, fast_lab.StripUpsampler(small_ab, lightness.shape).rows, rows)
+
+
+def _join(lightness: np.ndarray, ab_rows, rows: int | None) -> np.ndarray:
+    out = np.empty(lightness.shape + (3,), np.uint8)
+
+    def work(top: int, stop: int) -> None:
+        fast_lab.lab_to_srgb8(lightness[top:stop], ab_rows(top, stop), out=out[top:stop])
+
+    fast_lab.in_strips(work, lightness.shape[0], rows)
+    return out
+
+
+def _float32(array) -> np.ndarray:
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def _plain_model(colorizer) -> bool:
+    """A :class:`ModelColorizer` whose ab is its :meth:`~ModelColorizer.small_ab` upsampled."""
+    return isinstance(colorizer, ModelColorizer) and type(colorizer).__call__ is ModelColorizer.__call__
 
 
 def colorize_photo(colorizer, rgb: np.ndarray) -> np.ndarray:
-    """The colorized uint8 sRGB photo at full resolution: the photo's L, the colorizer's ab."""
-    lightness = lightness_in_strips(rgb)
-    return join_in_strips(lightness, colorizer(lightness))
+    """The colorized uint8 sRGB photo at full resolution: the photo's L, the colorizer's ab.
+
+    For a :class:`ModelColorizer`, L is shrunk to the network's size while it is converted, and
+    ab upsampled strip by strip as it is joined (:func:`join_upsampled_in_strips`)."""
+    if not _plain_model(colorizer):
+        lightness = lightness_in_strips(rgb)
+        return join_in_strips(lightness, colorizer(lightness))
+    lightness, small_l = _lightness_and_shrunk(rgb, colorizer.input_size(*np.shape(rgb)[:2]))
+    return join_upsampled_in_strips(lightness, colorizer.small_ab(lightness, small_l=small_l))
+
+
+# --- the TensorFlow path the functions above replace (tests, make bench) -------------------------
+
+
+def lightness_reference(rgb: np.ndarray, rows: int | None = None) -> np.ndarray:
+    """:func:`lightness_in_strips` with :func:`colorize.lab.lightness` (XLA-compiled TensorFlow)."""
+    return _in_strips(lab.lightness_graph, np.empty(rgb.shape[:2], np.float32), rgb, rows=rows)
+
+
+def join_reference(lightness: np.ndarray, ab: np.ndarray, rows: int | None = None) -> np.ndarray:
+    """:func:`join_in_strips` with :func:`colorize.lab.lab_to_uint8` (XLA-compiled TensorFlow)."""
+    return _in_strips(lab.join_to_uint8_graph, np.empty(lightness.shape + (3,), np.uint8), lightness, ab, rows=rows)
+
+
+def colorize_photo_reference(colorizer, rgb: np.ndarray) -> np.ndarray:
+    """:func:`colorize_photo` as it was before :mod:`colorize.fast_lab`: TensorFlow conversions, L
+    shrunk by TensorFlow and a full-size ab (:meth:`ModelColorizer.__call__`)."""
+    lightness = lightness_reference(rgb)
+    return join_reference(lightness, colorizer(lightness))
 
 
 def gallery_rows(colorizers: dict, paths, max_side: int | None = None,

@@ -59,7 +59,7 @@ def _pillow_to_rgb(image: Image.Image, flatten_alpha: bool = True) -> tuple[np.n
         rgba = image.convert("RGBA")
         alpha = np.asarray(rgba)[..., 3].copy()
         return np.asarray(_flatten_alpha(rgba) if flatten_alpha else rgba.convert("RGB")), alpha
-    return np.asarray(image.convert("RGB")), None
+    return np.asarray(image if mode == "RGB" else image.convert("RGB")), None  # convert() copies even an RGB image
 
 
 def _read_with_tifffile(path: Path, flatten_alpha: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
@@ -106,7 +106,8 @@ def read_image(path: str | Path, flatten_alpha: bool = True) -> tuple[np.ndarray
                 if _is_16bit_colour_tiff(image):
                     return _read_with_tifffile(path, flatten_alpha)
                 image.load()
-                image = ImageOps.exif_transpose(image)
+                # in place: without an orientation to undo, a copy of the photo (~0.03 s at 12 MP) for nothing
+                ImageOps.exif_transpose(image, in_place=True)
                 rgb, alpha = _pillow_to_rgb(image, flatten_alpha)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         if path.suffix.lower() in (".tif", ".tiff") and path.is_file():
